@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+// Control handler storage (CCORE = v4l2-ctrls-core.c, CREQ = v4l2-ctrls-request.c).
+#include "control_handler.h"
+
+#include "request.h"
+
+#include <linux/v4l2-controls.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace v4l2emu {
+
+namespace {
+
+const char *className(uint32_t ctrlClass)
+{
+	// CDEFS:v4l2_ctrl_get_name for the class controls.
+	switch (ctrlClass) {
+	case V4L2_CTRL_CLASS_USER: return "User Controls";
+	case V4L2_CTRL_CLASS_CODEC: return "Codec Controls";
+	case V4L2_CTRL_CLASS_CODEC_STATELESS: return "Stateless Codec Controls";
+	default: return "Controls";
+	}
+}
+
+} // namespace
+
+ControlHandler::ControlHandler(Context &ctx, std::vector<ControlDef> defs) : ctx_(ctx)
+{
+	// CCORE:handler_new_ref adds the class control of every class that has a control.
+	std::vector<ControlDef> all = std::move(defs);
+	std::vector<uint32_t> classes;
+	for (const ControlDef &d : all) {
+		uint32_t cls = V4L2_CTRL_ID2WHICH(d.id);
+		if (std::find(classes.begin(), classes.end(), cls) == classes.end())
+			classes.push_back(cls);
+	}
+	for (uint32_t cls : classes) {
+		ControlDef c;
+		c.id = cls | 1;
+		c.name = className(cls);
+		c.type = V4L2_CTRL_TYPE_CTRL_CLASS;
+		c.flags = V4L2_CTRL_FLAG_READ_ONLY | V4L2_CTRL_FLAG_WRITE_ONLY;
+		c.elemSize = 4;
+		all.push_back(c);
+	}
+	std::sort(all.begin(), all.end(),
+		  [](const ControlDef &a, const ControlDef &b) { return a.id < b.id; });
+	controls_.resize(all.size());
+	for (size_t i = 0; i < all.size(); i++) {
+		Control &c = controls_[i];
+		c.def = all[i];
+		if (c.def.isCompound())
+			c.def.flags |= V4L2_CTRL_FLAG_HAS_PAYLOAD;
+		// A dynamic array starts with one element (CCORE:v4l2_ctrl_new).
+		c.elems = c.def.isDynamicArray() ? 1 : c.def.maxElems();
+		c.cur.assign(static_cast<size_t>(c.def.elemSize) * c.def.maxElems(), 0);
+		initDefault(c.def, c.cur.data(), c.def.maxElems());
+		c.scratch = c.cur;
+	}
+}
+
+namespace {
+
+// ISO/IEC 13818-2 default intra quantiser matrix, in zigzag scan order.
+const uint8_t kMpeg2DefaultIntra[64] = {
+	8,  16, 16, 19, 16, 19, 22, 22, 22, 22, 22, 22, 26, 24, 26, 27,
+	27, 27, 26, 26, 26, 26, 27, 27, 27, 29, 29, 29, 34, 34, 34, 29,
+	29, 29, 27, 27, 29, 29, 32, 32, 34, 34, 37, 38, 37, 35, 35, 34,
+	35, 38, 38, 40, 40, 40, 48, 48, 46, 46, 56, 56, 58, 69, 69, 83,
+};
+
+// CCORE:std_init_compound: zero, then the per-type defaults.
+void initCompound(uint32_t type, uint8_t *p)
+{
+	switch (type) {
+	case V4L2_CTRL_TYPE_MPEG2_SEQUENCE:
+		reinterpret_cast<struct v4l2_ctrl_mpeg2_sequence *>(p)->chroma_format = 1;
+		break;
+	case V4L2_CTRL_TYPE_MPEG2_PICTURE: {
+		auto *pic = reinterpret_cast<struct v4l2_ctrl_mpeg2_picture *>(p);
+		pic->picture_structure = V4L2_MPEG2_PIC_TOP_FIELD;
+		pic->picture_coding_type = V4L2_MPEG2_PIC_CODING_TYPE_I;
+		break;
+	}
+	case V4L2_CTRL_TYPE_MPEG2_QUANTISATION: {
+		auto *q = reinterpret_cast<struct v4l2_ctrl_mpeg2_quantisation *>(p);
+		memcpy(q->intra_quantiser_matrix, kMpeg2DefaultIntra, 64);
+		memset(q->non_intra_quantiser_matrix, 16, sizeof(q->non_intra_quantiser_matrix));
+		break;
+	}
+	case V4L2_CTRL_TYPE_VP8_FRAME:
+		reinterpret_cast<struct v4l2_ctrl_vp8_frame *>(p)->num_dct_parts = 1;
+		break;
+	case V4L2_CTRL_TYPE_VP9_FRAME: {
+		auto *f = reinterpret_cast<struct v4l2_ctrl_vp9_frame *>(p);
+		f->profile = 0;
+		f->bit_depth = 8;
+		f->flags |= V4L2_VP9_FRAME_FLAG_X_SUBSAMPLING | V4L2_VP9_FRAME_FLAG_Y_SUBSAMPLING;
+		break;
+	}
+	case V4L2_CTRL_TYPE_AV1_SEQUENCE:
+		reinterpret_cast<struct v4l2_ctrl_av1_sequence *>(p)->bit_depth = 8;
+		break;
+	case V4L2_CTRL_TYPE_FWHT_PARAMS: {
+		auto *f = reinterpret_cast<struct v4l2_ctrl_fwht_params *>(p);
+		f->version = V4L2_FWHT_VERSION;
+		f->width = 1280;
+		f->height = 720;
+		f->flags = V4L2_FWHT_FL_PIXENC_YUV | (2 << V4L2_FWHT_FL_COMPONENTS_NUM_OFFSET);
+		break;
+	}
+	case V4L2_CTRL_TYPE_H264_SCALING_MATRIX:
+		memset(p, 16, sizeof(struct v4l2_ctrl_h264_scaling_matrix));
+		break;
+	}
+}
+
+} // namespace
+
+void ControlHandler::initDefault(const ControlDef &def, uint8_t *dst, uint32_t elems)
+{
+	size_t bytes = static_cast<size_t>(def.elemSize) * elems;
+	memset(dst, 0, bytes);
+	for (uint32_t i = 0; i < elems; i++) {
+		uint8_t *p = dst + static_cast<size_t>(i) * def.elemSize;
+		if (def.isCompound()) {
+			initCompound(def.type, p);
+		} else if (def.elemSize == 8) {
+			int64_t v = def.defaultValue;
+			memcpy(p, &v, 8);
+		} else if (def.elemSize == 4) {
+			int32_t v = static_cast<int32_t>(def.defaultValue);
+			memcpy(p, &v, 4);
+		}
+	}
+}
+
+ControlHandler::Control *ControlHandler::find(uint32_t id)
+{
+	int i = indexOf(id);
+	return i < 0 ? nullptr : &controls_[i];
+}
+
+const ControlHandler::Control *ControlHandler::find(uint32_t id) const
+{
+	int i = indexOf(id);
+	return i < 0 ? nullptr : &controls_[i];
+}
+
+int ControlHandler::indexOf(uint32_t id) const
+{
+	size_t lo = 0, hi = controls_.size();
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (controls_[mid].def.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < controls_.size() && controls_[lo].def.id == id)
+		return static_cast<int>(lo);
+	return -1;
+}
+
+const void *ControlHandler::get(uint32_t id, uint32_t *elems) const
+{
+	const Control *c = find(id);
+	if (!c)
+		return nullptr;
+	if (elems)
+		*elems = c->elems;
+	return c->cur.data();
+}
+
+bool ControlHandler::wasSet(uint32_t id) const
+{
+	const Control *c = find(id);
+	return c && c->everSet;
+}
+
+RequestControls::RequestControls(ControlHandler &handler, Request &request)
+	: handler_(&handler), request_(&request)
+{
+	auto ctrls = handler.controls();
+	slots_.resize(ctrls.size());
+	for (size_t i = 0; i < ctrls.size(); i++)
+		slots_[i].data.reserve(ctrls[i].cur.size());
+}
+
+void RequestControls::reset()
+{
+	for (Slot &s : slots_) {
+		s.set = false;
+		s.elems = 1;
+		s.data.clear();
+	}
+	complete = false;
+}
+
+} // namespace v4l2emu

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+// The emulated device-io seam: fds, mappings and poll for a board's nodes. Anything that is
+// not the board's goes to the kernel unchanged.
+#include "board_impl.h"
+#include "video_ioctl.h"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace v4l2emu {
+
+namespace {
+
+constexpr uint32_t kDstQueueOffBase = 1u << 30;	// M2M: DST_QUEUE_OFF_BASE
+
+/// A real fd standing for an emulated file (a node open, a request): poll, dup and close
+/// behave and numbers never collide with the process's other fds.
+int newObjectFd(int flags)
+{
+	int efdFlags = 0;
+	if (flags & O_CLOEXEC)
+		efdFlags |= EFD_CLOEXEC;
+	if (flags & O_NONBLOCK)
+		efdFlags |= EFD_NONBLOCK;
+	int fd = eventfd(0, efdFlags);
+	return fd < 0 ? -errno : fd;
+}
+
+class EmulatedDeviceIo final : public DeviceIo {
+public:
+	explicit EmulatedDeviceIo(BoardImpl &board) : board_(board) {}
+
+	int open(const char *path, int flags) override;
+	int close(int fd) override;
+	int ioctl(int fd, unsigned long request, void *arg) override;
+	int mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset,
+		 void **mapped) override;
+	int munmap(void *addr, size_t length) override;
+	int poll(struct pollfd *fds, nfds_t nfds, int timeoutMs) override;
+	std::vector<std::string> mediaNodes() override;
+	std::string devnodePath(uint32_t major, uint32_t minor) override;
+
+private:
+	short pollOne(File &file, short events);
+	BoardImpl &board_;
+};
+
+int EmulatedDeviceIo::open(const char *path, int flags)
+{
+	if (!path)
+		return -EFAULT;
+	bool isVideo = false;
+	MediaDevice *dev = board_.deviceByPath(path, &isVideo);
+	if (!dev) {
+		int fd = ::open(path, flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if (dev->unplugged())
+		return -ENODEV;	// V4L2 core v4l2_open / media_open on an unregistered node
+	int fd = newObjectFd(flags);
+	if (fd < 0)
+		return fd;
+	UniqueFd own(fd);
+	if (isVideo) {
+		auto file = std::make_shared<VideoFile>(std::move(own), *dev, flags);
+		{
+			std::lock_guard<std::mutex> lk(dev->lock());
+			file->context = std::make_unique<Context>(dev->video(), dev->nextContextId());
+		}
+		board_.addFile(file);
+	} else {
+		board_.addFile(std::make_shared<MediaFile>(std::move(own), *dev));
+	}
+	return fd;
+}
+
+int EmulatedDeviceIo::close(int fd)
+{
+	std::shared_ptr<File> file = board_.takeFile(fd);
+	if (!file)
+		return ::close(fd) < 0 ? -errno : 0;
+	file->closeFd();
+	switch (file->kind()) {
+	case File::Kind::Video: {
+		auto &vf = static_cast<VideoFile &>(*file);
+		std::unique_lock<std::mutex> lk(vf.device.lock());
+		vf.closed = true;
+		if (vf.mappings == 0 && vf.context && !vf.context->released()) {
+			// M2M:v4l2_m2m_ctx_release: wait for (or drop) the context's job first.
+			vf.device.cancelJob(*vf.context, lk);
+			vf.context->release();
+		}
+		break;
+	}
+	case File::Kind::Request: {
+		auto &rf = static_cast<RequestFile &>(*file);
+		std::lock_guard<std::mutex> lk(rf.device.lock());
+		// MCR:media_request_close drops only the fd's reference.
+		rf.request->put();
+		rf.request = nullptr;
+		break;
+	}
+	case File::Kind::Dmabuf: {
+		auto &df = static_cast<DmabufFile &>(*file);
+		df.memory->externalUsers--;
+		break;
+	}
+	case File::Kind::Media:
+		break;
+	}
+	return 0;
+}
+
+int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
+{
+	std::shared_ptr<File> file = board_.file(fd);
+	if (!file) {
+		int ret = ::ioctl(fd, request, arg);
+		return ret < 0 ? -errno : ret;
+	}
+	// IOC:video_usercopy / MCD: the argument is copied in and out: NULL faults.
+	if (_IOC_DIR(request) != _IOC_NONE && _IOC_SIZE(request) && !arg)
+		return -EFAULT;
+	switch (file->kind()) {
+	case File::Kind::Video: {
+		auto &vf = static_cast<VideoFile &>(*file);
+		MediaDevice &dev = vf.device;
+		std::unique_lock<std::mutex> lk(dev.lock());
+		dev.ioctlCount++;
+		if (int fault = dev.ioctlFault(request))
+			return -fault;
+		if (dev.unplugged())
+			return -ENODEV;	// V4L2 core v4l2_ioctl on an unregistered device
+		dev.checkWatchdog();
+		return videoIoctl(board_, vf, request, arg, lk);
+	}
+	case File::Kind::Media: {
+		auto &mf = static_cast<MediaFile &>(*file);
+		MediaDevice &dev = mf.device;
+		std::lock_guard<std::mutex> lk(dev.lock());
+		dev.ioctlCount++;
+		if (int fault = dev.ioctlFault(request))
+			return -fault;
+		if (dev.unplugged())
+			return -ENODEV;
+		return mediaIoctl(board_, mf, request, arg);
+	}
+	case File::Kind::Request: {
+		auto &rf = static_cast<RequestFile &>(*file);
+		MediaDevice &dev = rf.device;
+		std::lock_guard<std::mutex> lk(dev.lock());
+		dev.ioctlCount++;
+		if (int fault = dev.ioctlFault(request))
+			return -fault;
+		dev.checkWatchdog();
+		return requestIoctl(rf, request, arg);
+	}
+	case File::Kind::Dmabuf:
+		return -ENOTTY;	// no dma-buf ioctls are emulated (DMA_BUF_IOCTL_SYNC is a no-op need)
+	}
+	return -ENOTTY;
+}
+
+int EmulatedDeviceIo::mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset,
+			   void **mapped)
+{
+	std::shared_ptr<File> file = board_.file(fd);
+	if (!file || file->kind() == File::Kind::Dmabuf) {
+		// Exported dma-bufs are real memfds: the kernel maps them and keeps them alive.
+		int realFd = file ? file->fd() : fd;
+		void *p = ::mmap(addr, length, prot, flags, realFd, offset);
+		if (p == MAP_FAILED)
+			return -errno;
+		*mapped = p;
+		return 0;
+	}
+	if (file->kind() != File::Kind::Video)
+		return -ENODEV;	// media and request files have no mmap
+	auto vf = std::static_pointer_cast<VideoFile>(file);
+	MediaDevice &dev = vf->device;
+	std::shared_ptr<PlaneMemory> mem;
+	{
+		std::lock_guard<std::mutex> lk(dev.lock());
+		if (dev.unplugged())
+			return -ENODEV;
+		if (length == 0)
+			return -EINVAL;
+		// VB2C:vb2_mmap checks.
+		if (!(flags & MAP_SHARED))
+			return -EINVAL;
+		uint64_t off = static_cast<uint64_t>(offset);
+		Queue *q = &vf->context->output();
+		if (off >= kDstQueueOffBase) {
+			q = &vf->context->capture();
+			off -= kDstQueueOffBase;
+		}
+		if (q->isOutput() && !(prot & PROT_WRITE))
+			return -EINVAL;
+		if (!q->isOutput() && !(prot & PROT_READ))
+			return -EINVAL;
+		int ret = q->findMmap(static_cast<uint32_t>(off), length, &mem);
+		if (ret)
+			return ret;
+		// The whole buffer is always mapped from its start.
+		void *p = ::mmap(addr, length, prot, flags, mem->fd(), 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		vf->mappings++;
+		mem->externalUsers++;
+		*mapped = p;
+	}
+	board_.addMapping(*mapped, {length, length, std::move(mem), vf});
+	return 0;
+}
+
+int EmulatedDeviceIo::munmap(void *addr, size_t length)
+{
+	BoardImpl::Mapping m;
+	bool last = false;
+	bool ours = board_.takeMapping(addr, length, &m, &last);
+	if (::munmap(addr, length) < 0)
+		return -errno;
+	if (!ours || !last)
+		return 0;
+	// MM:remove_vma: the VMA's references go (memory, then the file).
+	m.memory->externalUsers--;
+	if (m.file) {
+		std::unique_lock<std::mutex> lk(m.file->device.lock());
+		m.file->mappings--;
+		if (m.file->closed && m.file->mappings == 0 && m.file->context &&
+		    !m.file->context->released()) {
+			m.file->device.cancelJob(*m.file->context, lk);
+			m.file->context->release();
+		}
+	}
+	return 0;
+}
+
+short EmulatedDeviceIo::pollOne(File &file, short events)
+{
+	switch (file.kind()) {
+	case File::Kind::Video: {
+		auto &vf = static_cast<VideoFile &>(file);
+		std::lock_guard<std::mutex> lk(vf.device.lock());
+		return videoPoll(vf, events);
+	}
+	case File::Kind::Request: {
+		auto &rf = static_cast<RequestFile &>(file);
+		std::lock_guard<std::mutex> lk(rf.device.lock());
+		rf.device.checkWatchdog();
+		return requestPoll(rf, events);
+	}
+	case File::Kind::Media:
+		return 0;	// media nodes have no poll op: DEFAULT_POLLMASK semantics are unused
+	case File::Kind::Dmabuf:
+		return POLLIN | POLLOUT;
+	}
+	return 0;
+}
+
+int EmulatedDeviceIo::poll(struct pollfd *fds, nfds_t nfds, int timeoutMs)
+{
+	if (nfds && !fds)
+		return -EFAULT;
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+	std::array<struct pollfd, 16> smallReal{};
+	std::array<nfds_t, 16> smallIndex{};
+	std::vector<struct pollfd> bigReal;
+	std::vector<nfds_t> bigIndex;
+	struct pollfd *real = smallReal.data();
+	nfds_t *realIndex = smallIndex.data();
+	if (nfds > smallReal.size()) {
+		bigReal.resize(nfds);
+		bigIndex.resize(nfds);
+		real = bigReal.data();
+		realIndex = bigIndex.data();
+	}
+	for (;;) {
+		uint64_t seen = board_.eventSequence();
+		int ready = 0;
+		nfds_t nreal = 0;
+		for (nfds_t i = 0; i < nfds; i++) {
+			fds[i].revents = 0;
+			if (fds[i].fd < 0)
+				continue;
+			std::shared_ptr<File> file = board_.file(fds[i].fd);
+			if (!file) {
+				real[nreal] = fds[i];
+				realIndex[nreal++] = i;
+				continue;
+			}
+			short mask = fds[i].events | POLLERR | POLLHUP | POLLNVAL;
+			fds[i].revents = static_cast<short>(pollOne(*file, fds[i].events) & mask);
+			if (fds[i].revents)
+				ready++;
+		}
+		if (nreal) {
+			int r = ::poll(real, nreal, 0);
+			if (r < 0)
+				return -errno;
+			for (nfds_t j = 0; j < nreal; j++) {
+				fds[realIndex[j]].revents = real[j].revents;
+				if (real[j].revents)
+					ready++;
+			}
+		}
+		if (ready || timeoutMs == 0)
+			return ready;
+		auto now = std::chrono::steady_clock::now();
+		if (timeoutMs > 0 && now >= deadline)
+			return 0;
+		// Real fds cannot wake us: re-check them every few milliseconds. Emulated objects
+		// notify the board; a slice also covers watchdog deadlines.
+		auto slice = now + std::chrono::milliseconds(nreal ? 2 : 50);
+		auto until = timeoutMs > 0 ? std::min(deadline, slice) : slice;
+		board_.waitEvent(seen, until);
+	}
+}
+
+std::vector<std::string> EmulatedDeviceIo::mediaNodes()
+{
+	std::vector<std::string> out;
+	for (auto &d : board_.devices())
+		out.push_back(d->path());
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+std::string EmulatedDeviceIo::devnodePath(uint32_t major, uint32_t minor)
+{
+	for (auto &d : board_.devices()) {
+		if (d->video().major() == major && d->video().minor() == minor)
+			return d->video().path();
+		if (d->major() == major && d->minor() == minor)
+			return d->path();
+	}
+	return {};
+}
+
+} // namespace
+
+std::unique_ptr<DeviceIo> makeEmulatedDeviceIo(BoardImpl &board)
+{
+	return std::make_unique<EmulatedDeviceIo>(board);
+}
+
+} // namespace v4l2emu

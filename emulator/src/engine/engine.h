@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Decode engines: produce the picture of one job from exactly what the hardware receives.
+
+#include "codecs/codec.h"
+
+#include <linux/videodev2.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace v4l2emu {
+
+struct ResolvedReference {
+	const ReferenceClaim *claim = nullptr;
+	/// Signature of the frame the reference resolved to, 0 if it did not resolve to a
+	/// decoded frame (the hardware then reads whatever is there; see §8.17 fallbacks).
+	uint64_t signature = 0;
+};
+
+struct DecodeJob {
+	uint64_t jobNumber = 0;
+	const CodecOps *codec = nullptr;	///< codec of the OUTPUT format (nullptr: none)
+	const ControlReader *controls = nullptr;
+	/// The controls of the OUTPUT codec are present and usable; false makes hardware
+	/// decode garbage, which the engines model as an all-zero picture.
+	bool controlsValid = false;
+	const uint8_t *bitstream = nullptr;
+	size_t bitstreamSize = 0;
+	uint32_t outputFourcc = 0;
+	struct v4l2_pix_format_mplane captureFormat {};
+	uint8_t *capture = nullptr;		///< plane 0 of the CAPTURE buffer
+	size_t captureSize = 0;
+	std::span<const ResolvedReference> references;
+};
+
+struct DecodeResult {
+	bool error = false;		///< hardware error: both buffers complete with ERROR
+	uint64_t signature = 0;		///< what identifies the picture written (0: all-zero)
+};
+
+class DecodeEngine {
+public:
+	virtual ~DecodeEngine() = default;
+	virtual const char *name() const = 0;
+	/// Decodes one job into job.capture. Must not allocate on the steady-state path.
+	virtual DecodeResult decode(const DecodeJob &job) = 0;
+};
+
+/// The synthetic engine: a deterministic non-zero picture whose signature hashes the codec,
+/// the codec's current control values, the bitstream and the referenced frames' signatures.
+std::unique_ptr<DecodeEngine> makeSyntheticEngine();
+
+} // namespace v4l2emu
