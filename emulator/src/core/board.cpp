@@ -60,16 +60,21 @@ BoardImpl::BoardImpl(std::string name, const BoardOptions &options)
 {
 	io_ = makeEmulatedDeviceIo(*this);
 	frames_.resize(kFrameLogSize);
+	files_.resize(1024);
 }
 
 BoardImpl::~BoardImpl()
 {
 	// Release every context still alive (open fds, or closed but mapped); userspace
 	// mappings stay mapped but no longer keep emulator objects.
-	std::unordered_map<int, std::shared_ptr<File>> files;
+	std::vector<std::pair<int, std::shared_ptr<File>>> files;
 	{
 		std::lock_guard<std::mutex> lk(fdLock_);
-		files.swap(files_);
+		for (size_t fd = 0; fd < files_.size(); fd++)
+			if (files_[fd])
+				files.emplace_back(static_cast<int>(fd), std::move(files_[fd]));
+		files_.clear();
+		openFiles_ = 0;
 	}
 	std::map<uintptr_t, Mapping> maps;
 	{
@@ -158,31 +163,35 @@ MediaDevice *BoardImpl::deviceByPath(std::string_view path, bool *isVideo)
 void BoardImpl::addFile(std::shared_ptr<File> file)
 {
 	std::lock_guard<std::mutex> lk(fdLock_);
-	files_[file->fd()] = std::move(file);
+	size_t fd = static_cast<size_t>(file->fd());
+	if (fd >= files_.size())
+		files_.resize(std::max<size_t>(fd + 1, files_.size() * 2));
+	if (!files_[fd])
+		openFiles_++;
+	files_[fd] = std::move(file);
 }
 
 std::shared_ptr<File> BoardImpl::file(int fd) const
 {
 	std::lock_guard<std::mutex> lk(fdLock_);
-	auto it = files_.find(fd);
-	return it == files_.end() ? nullptr : it->second;
+	if (fd < 0 || static_cast<size_t>(fd) >= files_.size())
+		return nullptr;
+	return files_[fd];
 }
 
 std::shared_ptr<File> BoardImpl::takeFile(int fd)
 {
 	std::lock_guard<std::mutex> lk(fdLock_);
-	auto it = files_.find(fd);
-	if (it == files_.end())
+	if (fd < 0 || static_cast<size_t>(fd) >= files_.size() || !files_[fd])
 		return nullptr;
-	std::shared_ptr<File> f = std::move(it->second);
-	files_.erase(it);
-	return f;
+	openFiles_--;
+	return std::move(files_[fd]);
 }
 
 uint64_t BoardImpl::openFds() const
 {
 	std::lock_guard<std::mutex> lk(fdLock_);
-	return files_.size();
+	return openFiles_;
 }
 
 int BoardImpl::requestFromFd(int fd, MediaDevice &device, Request **out) const

@@ -143,8 +143,10 @@ private:
 	std::unique_ptr<DeviceIo> io_;
 	std::vector<std::unique_ptr<MediaDevice>> devices_;
 
+	// Indexed by fd number: fds are small integers, and a lookup happens on every call.
 	mutable std::mutex fdLock_;
-	std::unordered_map<int, std::shared_ptr<File>> files_;
+	std::vector<std::shared_ptr<File>> files_;
+	uint64_t openFiles_ = 0;
 
 	mutable std::mutex mapLock_;
 	std::map<uintptr_t, Mapping> mappings_;

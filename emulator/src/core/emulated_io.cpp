@@ -133,7 +133,7 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		auto &vf = static_cast<VideoFile &>(*file);
 		MediaDevice &dev = vf.device;
 		std::unique_lock<std::mutex> lk(dev.lock());
-		dev.ioctlCount++;
+		dev.countIoctl();
 		if (int fault = dev.ioctlFault(request))
 			return -fault;
 		if (dev.unplugged())
@@ -145,7 +145,7 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		auto &mf = static_cast<MediaFile &>(*file);
 		MediaDevice &dev = mf.device;
 		std::lock_guard<std::mutex> lk(dev.lock());
-		dev.ioctlCount++;
+		dev.countIoctl();
 		if (int fault = dev.ioctlFault(request))
 			return -fault;
 		if (dev.unplugged())
@@ -156,7 +156,7 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		auto &rf = static_cast<RequestFile &>(*file);
 		MediaDevice &dev = rf.device;
 		std::lock_guard<std::mutex> lk(dev.lock());
-		dev.ioctlCount++;
+		dev.countIoctl();
 		if (int fault = dev.ioctlFault(request))
 			return -fault;
 		dev.checkWatchdog();

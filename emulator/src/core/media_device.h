@@ -77,7 +77,9 @@ public:
 	std::atomic<uint64_t> liveContexts{0};
 	std::atomic<uint64_t> liveRequests{0};
 	std::atomic<uint64_t> liveBuffers{0};
+	/// Written under lock(), read by stats() without it.
 	std::atomic<uint64_t> ioctlCount{0};
+	void countIoctl() { ioctlCount.store(ioctlCount.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 	uint64_t jobCount = 0;
 
 	bool unplugged() const { return unplugged_.load(std::memory_order_acquire); }

@@ -32,22 +32,23 @@ inline uint64_t rowKey(uint64_t sig, uint32_t plane, uint32_t y)
 	return mix64(sig ^ (0x9e3779b97f4a7c15ull * (2ull * y + plane + 1)));
 }
 
-/// Fills `count` bytes of a row starting at column x0 (x0 multiple of 8 not required).
+/// Fills `count` bytes of a row starting at column x0.
 inline void fillRow(uint64_t key, uint32_t x0, uint8_t *dst, uint32_t count)
 {
 	uint32_t x = x0;
 	uint32_t i = 0;
-	while (i < count) {
-		uint64_t w = sampleWord(key, x / 8);
-		uint32_t off = x % 8;
-		uint32_t n = 8 - off;
-		if (n > count - i)
-			n = count - i;
-		for (uint32_t k = 0; k < n; k++)
-			dst[i + k] = static_cast<uint8_t>(w >> (8 * (off + k)));
-		i += n;
-		x += n;
+	// Unaligned head, byte by byte.
+	while (i < count && (x % 8)) {
+		dst[i++] = static_cast<uint8_t>(sampleWord(key, x / 8) >> (8 * (x % 8)));
+		x++;
 	}
+	// Whole words (little-endian byte order, like the byte path).
+	for (; i + 8 <= count; i += 8, x += 8) {
+		uint64_t w = sampleWord(key, x / 8);
+		memcpy(dst + i, &w, 8);
+	}
+	for (; i < count; i++, x++)
+		dst[i] = static_cast<uint8_t>(sampleWord(key, x / 8) >> (8 * (x % 8)));
 }
 
 struct Geometry {
