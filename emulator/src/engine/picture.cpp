@@ -140,8 +140,9 @@ int describeLayout(uint32_t fourcc, uint32_t width, uint32_t height, uint32_t by
 	l.height = height;
 	switch (fourcc) {
 	case V4L2_PIX_FMT_NV12: {
-		l.bytesperline = bytesperline ? bytesperline : width;
-		if (l.bytesperline < width)
+		// Chroma rows hold 2 * ceil(W/2) bytes at the luma stride.
+		l.bytesperline = bytesperline ? bytesperline : alignUp(width, 2);
+		if (l.bytesperline < alignUp(width, 2))
 			return -EINVAL;
 		l.alignedHeight = height;
 		l.chromaOffset = l.bytesperline * height;
