@@ -550,6 +550,12 @@ int Queue::prepareMemory(Buffer &buf)
 		if (changed)
 			buf.copiedTimestamp = false;
 	}
+	// The drivers' buf_prepare sets the CAPTURE payload to the format's size
+	// (RK:rkvdec_buf_prepare, HV:hantro_buf_prepare, CV:cedrus_buf_prepare, VV).
+	if (!isOutput()) {
+		const struct v4l2_pix_format_mplane &fmt = ctx_.captureFormat;
+		buf.planes[0].bytesused = fmt.plane_fmt[0].sizeimage;
+	}
 	buf.prepared = true;
 	return 0;
 }
