@@ -324,10 +324,7 @@ TEST_F(Streamon, Row5_SuccessSchedulesAJob)
 	ASSERT_EQ(streamoff(s.fd, s.outType), 0);
 	ASSERT_EQ(streamoff(s.fd, s.capType), 0);
 	CodecControls c = CodecControls::mpeg2(320, 240);
-	ASSERT_EQ(setControls(s.fd, c, s.requests[0]), 0);
-	ASSERT_EQ(qbuf(s.fd, s.outType, 0, s.requests[0], 1000, 64), 0);
-	ASSERT_EQ(qbuf(s.fd, s.capType, 0), 0);
-	ASSERT_EQ(queueRequest(s.requests[0]), 0);
+	ASSERT_EQ(queuePicture(s, c, 0, 0, 1000), 0);
 	ASSERT_EQ(streamon(s.fd, s.outType), 0);
 	EXPECT_EQ(board().stats().devices[1].jobs, 0u) << "CAPTURE not streaming yet";
 	ASSERT_EQ(streamon(s.fd, s.capType), 0);

@@ -335,10 +335,7 @@ TEST_F(NodeRules, StreamoffAlwaysZeroAndDiscardsDoneBuffers)
 	ASSERT_EQ(startSession(s, "rkvdec", V4L2_PIX_FMT_H264_SLICE, 320, 240, 1, 1, &what), 0) << what;
 	EXPECT_EQ(streamoff(s.fd, V4L2_BUF_TYPE_VIDEO_CAPTURE), -EINVAL);
 	CodecControls c = CodecControls::h264(320, 240);
-	ASSERT_EQ(setControls(s.fd, c, s.requests[0]), 0);
-	ASSERT_EQ(qbuf(s.fd, s.outType, 0, s.requests[0], 1000, 64), 0);
-	ASSERT_EQ(qbuf(s.fd, s.capType, 0), 0);
-	ASSERT_EQ(queueRequest(s.requests[0]), 0);
+	ASSERT_EQ(queuePicture(s, c, 0, 0, 1000), 0);
 	ASSERT_EQ(streamoff(s.fd, s.capType), 0);
 	ASSERT_EQ(streamoff(s.fd, s.capType), 0) << "not streaming: still 0";
 	ASSERT_EQ(streamon(s.fd, s.capType), 0);

@@ -71,10 +71,7 @@ TEST_F(Faults, HangCompletesWithErrorAtTheWatchdog)
 	ASSERT_EQ(startSession(s, "hantro-vpu", V4L2_PIX_FMT_MPEG2_SLICE, 320, 240, 1, 1, &what), 0)
 		<< what;
 	CodecControls c = CodecControls::mpeg2(320, 240);
-	ASSERT_EQ(setControls(s.fd, c, s.requests[0]), 0);
-	ASSERT_EQ(qbuf(s.fd, s.outType, 0, s.requests[0], 1000, 64), 0);
-	ASSERT_EQ(qbuf(s.fd, s.capType, 0), 0);
-	ASSERT_EQ(queueRequest(s.requests[0]), 0);
+	ASSERT_EQ(queuePicture(s, c, 0, 0, 1000), 0);
 	struct pollfd pfd {s.requests[0], POLLPRI, 0};
 	EXPECT_EQ(io().poll(&pfd, 1, 10), 0) << "hung: nothing completes";
 	auto t0 = std::chrono::steady_clock::now();

@@ -485,6 +485,20 @@ int EmuTest::decodeOne(Session &s, CodecControls &ctrls, uint32_t slot, uint32_t
 	return 0;
 }
 
+int EmuTest::queuePicture(Session &s, CodecControls &ctrls, uint32_t slot, int capIndex,
+			  uint64_t timestampNs, uint32_t flags)
+{
+	int req = s.requests.at(slot);
+	int ret = setControls(s.fd, ctrls, req);
+	if (!ret)
+		ret = qbuf(s.fd, s.outType, slot, req, timestampNs, 64, flags);
+	if (!ret && capIndex >= 0)
+		ret = qbuf(s.fd, s.capType, static_cast<uint32_t>(capIndex));
+	if (!ret)
+		ret = queueRequest(req);
+	return ret;
+}
+
 void EmuTest::endSession(Session &s)
 {
 	for (auto &[p, len] : s.outputMaps)

@@ -119,6 +119,10 @@ protected:
 	/// dequeued CAPTURE buffer.
 	int decodeOne(Session &s, CodecControls &ctrls, uint32_t slot, uint32_t capIndex,
 		      uint64_t timestampNs, struct v4l2_buffer *cap = nullptr);
+	/// Queues one picture without waiting: its controls into request `slot`, OUTPUT buffer
+	/// `slot` (64 bytes), CAPTURE buffer capIndex (none if negative), then the request.
+	int queuePicture(Session &s, CodecControls &ctrls, uint32_t slot, int capIndex,
+			 uint64_t timestampNs, uint32_t flags = 0);
 	void endSession(Session &s);
 
 	/// Diagnostics of a kind recorded so far.
