@@ -11,6 +11,7 @@
 #include "drivers/driver_profile.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace v4l2emu {
@@ -439,7 +440,7 @@ int queryExtCtrl(const ControlHandler &hdl, struct v4l2_query_ext_ctrl &qc)
 	const ControlDef &d = found->def;
 	memset(&qc, 0, sizeof(qc));
 	qc.id = d.id;
-	strncpy(qc.name, d.name, sizeof(qc.name) - 1);
+	snprintf(qc.name, sizeof(qc.name), "%s", d.name);
 	qc.flags = d.flags;
 	if (isPtr(d))
 		qc.flags |= V4L2_CTRL_FLAG_HAS_PAYLOAD;
@@ -470,7 +471,7 @@ int queryCtrl(const ControlHandler &hdl, struct v4l2_queryctrl &qc)
 	qc.type = qec.type;
 	qc.flags = qec.flags;
 	memset(qc.name, 0, sizeof(qc.name));
-	strncpy(reinterpret_cast<char *>(qc.name), qec.name, sizeof(qc.name) - 1);
+	snprintf(reinterpret_cast<char *>(qc.name), sizeof(qc.name), "%s", qec.name);
 	switch (qc.type) {
 	case V4L2_CTRL_TYPE_INTEGER:
 	case V4L2_CTRL_TYPE_BOOLEAN:
@@ -509,7 +510,7 @@ int queryMenu(const ControlHandler &hdl, struct v4l2_querymenu &qm)
 	if (!d.menuNames[i] || d.menuNames[i][0] == '\0')
 		return -EINVAL;
 	memset(qm.name, 0, sizeof(qm.name));
-	strncpy(reinterpret_cast<char *>(qm.name), d.menuNames[i], sizeof(qm.name) - 1);
+	snprintf(reinterpret_cast<char *>(qm.name), sizeof(qm.name), "%s", d.menuNames[i]);
 	return 0;
 }
 

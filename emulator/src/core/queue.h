@@ -141,10 +141,9 @@ public:
 
 private:
 	friend class Context;
-	int verifyBuffer(const struct v4l2_buffer &b, Buffer **out) const;
 	int fillUserFields(Buffer &b, const struct v4l2_buffer &ub, bool *changedDmabuf);
 	void fillV4l2Buffer(const Buffer &b, struct v4l2_buffer &ub) const;
-	int allocateBuffers(uint32_t count, uint32_t memory, uint32_t numPlanes,
+	int allocateBuffers(uint32_t first, uint32_t count, uint32_t memory, uint32_t numPlanes,
 			    const uint32_t *sizes, uint32_t *allocated);
 	void freeAll();
 	void freeBuffer(uint32_t index);

@@ -125,6 +125,8 @@ void fillRawFormat(struct v4l2_pix_format_mplane &fmt, uint32_t fourcc, uint32_t
 		   uint32_t height);
 /// V4L2C:v4l2_apply_frmsize_constraints: clamp to [min,max] and round up to the step.
 void applyFrmsize(uint32_t *width, uint32_t *height, const struct v4l2_frmsize_stepwise &fs);
+/// The same on a (packed) format's width and height.
+void applyFrmsize(struct v4l2_pix_format_mplane &fmt, const struct v4l2_frmsize_stepwise &fs);
 bool isCodedFormat(uint32_t fourcc);
 
 } // namespace v4l2emu

@@ -107,6 +107,14 @@ void applyFrmsize(uint32_t *width, uint32_t *height, const struct v4l2_frmsize_s
 	*height = one(*height, fs.min_height, fs.max_height, fs.step_height);
 }
 
+void applyFrmsize(struct v4l2_pix_format_mplane &fmt, const struct v4l2_frmsize_stepwise &fs)
+{
+	uint32_t width = fmt.width, height = fmt.height;
+	applyFrmsize(&width, &height, fs);
+	fmt.width = width;
+	fmt.height = height;
+}
+
 bool isCodedFormat(uint32_t fourcc)
 {
 	switch (fourcc) {

@@ -98,7 +98,7 @@ int Hantro::tryFmt(const Context &ctx, Direction dir, struct v4l2_pix_format_mpl
 		fmt.height = ctx.outputFormat.height;
 	}
 	fmt.field = V4L2_FIELD_NONE;
-	applyFrmsize(&fmt.width, &fmt.height, f->frmsize);
+	applyFrmsize(fmt, f->frmsize);
 	if (!coded) {
 		// No motion-vector area for MPEG-2/VP8 (only H.264/VP9/HEVC/AV1 add one).
 		fillRawFormat(fmt, f->fourcc, fmt.width, fmt.height);

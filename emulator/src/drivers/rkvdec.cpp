@@ -244,7 +244,7 @@ void Rkvdec::tryCapture(const Context &ctx, struct v4l2_pix_format_mplane &fmt, 
 		fmt.pixelformat = firstDecoded(ctx, image);
 	fmt.width = std::max(fmt.width, ctx.outputFormat.width);
 	fmt.height = std::max(fmt.height, ctx.outputFormat.height);
-	applyFrmsize(&fmt.width, &fmt.height, current(ctx).frmsize);
+	applyFrmsize(fmt, current(ctx).frmsize);
 	fillRawFormat(fmt, fmt.pixelformat, fmt.width, fmt.height);
 	fmt.plane_fmt[0].sizeimage += 128 * ((fmt.width + 15) / 16) * ((fmt.height + 15) / 16);
 	fmt.field = V4L2_FIELD_NONE;
@@ -262,7 +262,7 @@ int Rkvdec::tryFmt(const Context &ctx, Direction dir, struct v4l2_pix_format_mpl
 		c = &coded()[0];
 		fmt.pixelformat = c->fourcc;
 	}
-	applyFrmsize(&fmt.width, &fmt.height, c->frmsize);
+	applyFrmsize(fmt, c->frmsize);
 	fmt.field = V4L2_FIELD_NONE;
 	fmt.num_planes = 1;
 	if (!fmt.plane_fmt[0].sizeimage)

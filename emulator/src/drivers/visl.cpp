@@ -143,7 +143,7 @@ int Visl::tryFmt(const Context &ctx, Direction dir, struct v4l2_pix_format_mplan
 		// VV:visl_try_fmt_vid_cap: clamps with the coded limits but keeps the size asked.
 		if (std::find(std::begin(kDecoded), std::end(kDecoded), fmt.pixelformat) == std::end(kDecoded))
 			fmt.pixelformat = kDecoded[0];
-		applyFrmsize(&fmt.width, &fmt.height, current(ctx).frmsize);
+		applyFrmsize(fmt, current(ctx).frmsize);
 		fillRawFormat(fmt, fmt.pixelformat, fmt.width, fmt.height);
 		fmt.field = V4L2_FIELD_NONE;
 		return 0;
@@ -154,7 +154,7 @@ int Visl::tryFmt(const Context &ctx, Direction dir, struct v4l2_pix_format_mplan
 		c = &kCoded[0];
 		fmt.pixelformat = c->fourcc;
 	}
-	applyFrmsize(&fmt.width, &fmt.height, c->frmsize);
+	applyFrmsize(fmt, c->frmsize);
 	fmt.field = V4L2_FIELD_NONE;
 	fmt.num_planes = 1;
 	if (!fmt.plane_fmt[0].sizeimage)

@@ -77,11 +77,8 @@ TEST_F(Reqbufs, Row4_AnotherThreadBlockedInDqbuf_Ebusy)
 	std::atomic<int> result{1};
 	std::thread t([&] { result = dqbuf(fd, capType(fd)); });
 	// A second DQBUF sees the sleeper (EBUSY) once it is blocked.
-	int second = 0;
-	for (int i = 0; i < 500 && second != -EBUSY; i++) {
-		std::this_thread::sleep_for(std::chrono::milliseconds(2));
-		second = dqbuf(fd, capType(fd));
-	}
+	ASSERT_TRUE(waitForDqbufSleeper(fd, capType(fd)));
+	int second = dqbuf(fd, capType(fd));
 	ASSERT_EQ(second, -EBUSY);
 	// The queue is streaming, so REQBUFS would be EBUSY anyway (row 3): stop streaming
 	// wakes the sleeper; the row is exercised through CREATE_BUFS row 6 on a fresh queue.
@@ -224,11 +221,8 @@ TEST_F(CreateBufs, Row6_FreshQueueWhileBlockedInDqbuf_Ebusy)
 	ASSERT_EQ(xioctl(fd, VIDIOC_REMOVE_BUFS, &rm), 0);
 	std::atomic<int> result{1};
 	std::thread t([&] { result = dqbuf(fd, cap); });
-	int second = 0;
-	for (int i = 0; i < 500 && second != -EBUSY; i++) {
-		std::this_thread::sleep_for(std::chrono::milliseconds(2));
-		second = dqbuf(fd, cap);
-	}
+	ASSERT_TRUE(waitForDqbufSleeper(fd, cap));
+	int second = dqbuf(fd, cap);
 	ASSERT_EQ(second, -EBUSY);
 	struct v4l2_format f {};
 	ASSERT_EQ(getFormat(fd, cap, &f), 0);

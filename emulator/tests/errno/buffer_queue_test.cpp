@@ -385,11 +385,8 @@ TEST_F(Dqbuf, Row2_AnotherThreadBlocked_Ebusy)
 	ASSERT_EQ(streamon(fd, capType(fd)), 0);
 	std::atomic<int> result{1};
 	std::thread t([&] { result = dqbuf(fd, capType(fd)); });
-	int second = 0;
-	for (int i = 0; i < 500 && second != -EBUSY; i++) {
-		std::this_thread::sleep_for(std::chrono::milliseconds(2));
-		second = dqbuf(fd, capType(fd));
-	}
+	ASSERT_TRUE(waitForDqbufSleeper(fd, capType(fd)));
+	int second = dqbuf(fd, capType(fd));
 	EXPECT_EQ(second, -EBUSY);
 	ASSERT_EQ(streamoff(fd, capType(fd)), 0);
 	t.join();

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "emu_fixture.h"
 
+#include "core/board_impl.h"
+
 #include <fcntl.h>
 #include <poll.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace v4l2emu::test {
 
@@ -504,6 +508,24 @@ void EmuTest::endSession(Session &s)
 	for (auto &[p, len] : s.outputMaps)
 		unmap(p, len);
 	s.outputMaps.clear();
+}
+
+bool EmuTest::waitForDqbufSleeper(int fd, uint32_t type)
+{
+	std::shared_ptr<File> f = board_->impl().file(fd);
+	if (!f || f->kind() != File::Kind::Video)
+		return false;
+	auto &vf = static_cast<VideoFile &>(*f);
+	for (int i = 0; i < 5000; i++) {
+		{
+			std::lock_guard<std::mutex> lk(vf.device.lock());
+			Queue &q = V4L2_TYPE_IS_OUTPUT(type) ? vf.context->output() : vf.context->capture();
+			if (q.waitingInDqbuf())
+				return true;
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
+	return false;
 }
 
 size_t EmuTest::countDiagnostics(DiagnosticKind kind) const

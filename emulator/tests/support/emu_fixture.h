@@ -125,6 +125,10 @@ protected:
 			 uint64_t timestampNs, uint32_t flags = 0);
 	void endSession(Session &s);
 
+	/// Waits (up to 5 s) until a thread sleeps in DQBUF on the queue of type on fd; reads
+	/// the emulator's own state, so the caller never races into DQBUF itself.
+	bool waitForDqbufSleeper(int fd, uint32_t type);
+
 	/// Diagnostics of a kind recorded so far.
 	size_t countDiagnostics(DiagnosticKind kind) const;
 
