@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "decoder_finder.h"
 
+#include "seam_fd.h"
+
 #include <fcntl.h>
 #include <linux/media.h>
 #include <linux/videodev2.h>
@@ -13,24 +15,6 @@
 namespace v4l2va {
 
 namespace {
-
-/// Closes a seam fd on scope exit.
-class SeamFd {
-public:
-	SeamFd(v4l2emu::DeviceIo &io, int fd) : io_(io), fd_(fd) {}
-	~SeamFd()
-	{
-		if (fd_ >= 0)
-			io_.close(fd_);
-	}
-	SeamFd(const SeamFd &) = delete;
-	SeamFd &operator=(const SeamFd &) = delete;
-	int get() const { return fd_; }
-
-private:
-	v4l2emu::DeviceIo &io_;
-	int fd_;
-};
 
 std::string errorText(int err)
 {

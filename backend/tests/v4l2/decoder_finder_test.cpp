@@ -96,3 +96,34 @@ TEST(DecoderFinder, UnpluggedDeviceIsSkippedWithAReason)
 
 } // namespace
 } // namespace v4l2va
+
+#include "v4l2/seam.h"
+
+namespace v4l2va {
+namespace {
+
+TEST(Seam, KernelUnlessABoardIsNamed)
+{
+	unsetenv("V4L2VA_EMULATED_BOARD");
+	Seam seam;
+	std::string error;
+	ASSERT_EQ(openSeam(&seam, &error), 0);
+	EXPECT_EQ(seam.description, "kernel");
+	setenv("V4L2VA_EMULATED_BOARD", "fresnel", 1);
+	ASSERT_EQ(openSeam(&seam, &error), 0) << error;
+	EXPECT_EQ(seam.description, "emulated fresnel board (mainline)");
+	FinderResult r;
+	ASSERT_EQ(findDecoders(*seam.io, &r), 0);
+	EXPECT_EQ(r.decoders.size(), 2u);
+	setenv("V4L2EMU_KERNEL", "7.0", 1);
+	EXPECT_EQ(openSeam(&seam, &error), -EINVAL);
+	EXPECT_NE(error.find("V4L2EMU_KERNEL"), std::string::npos) << error;
+	unsetenv("V4L2EMU_KERNEL");
+	setenv("V4L2VA_EMULATED_BOARD", "nope", 1);
+	EXPECT_EQ(openSeam(&seam, &error), -EINVAL);
+	EXPECT_NE(error.find("unknown board"), std::string::npos) << error;
+	unsetenv("V4L2VA_EMULATED_BOARD");
+}
+
+} // namespace
+} // namespace v4l2va
