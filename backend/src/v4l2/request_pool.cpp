@@ -50,6 +50,11 @@ int RequestPool::acquire(int *fd)
 	return 0;
 }
 
+int RequestPool::queue(int fd)
+{
+	return io_.ioctl(fd, MEDIA_REQUEST_IOC_QUEUE, nullptr);
+}
+
 void RequestPool::release(int fd)
 {
 	for (Slot &s : slots_)

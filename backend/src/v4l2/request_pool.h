@@ -22,6 +22,8 @@ public:
 	int reserve(size_t count);
 	/// An idle request, reinitialised; allocates only when every request is in use.
 	int acquire(int *fd);
+	/// MEDIA_REQUEST_IOC_QUEUE.
+	int queue(int fd);
 	/// Gives a request back (after its completion was observed).
 	void release(int fd);
 	/// Waits for a queued request to complete: 0, -ETIMEDOUT, or -errno.

@@ -84,7 +84,7 @@ protected:
 		b.m.planes = planes;
 		b.length = 1;
 		EXPECT_EQ(io_->ioctl(video_.get(), VIDIOC_QBUF, &b), 0);
-		EXPECT_EQ(io_->ioctl(req, MEDIA_REQUEST_IOC_QUEUE, nullptr), 0);
+		EXPECT_EQ(pool.queue(req), 0);
 		return req;
 	}
 	void dequeueBoth()
