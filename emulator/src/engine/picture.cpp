@@ -4,8 +4,11 @@
 // tiles (ST12) and 4x4-byte tiles (VT12) in raster order, chroma as interleaved CbCr tiles).
 #include "picture.h"
 
+#include <v4l2emu/formats.h>
+
 #include <linux/videodev2.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -52,13 +55,37 @@ inline void fillRow(uint64_t key, uint32_t x0, uint8_t *dst, uint32_t count)
 }
 
 struct Geometry {
+	uint32_t lumaBytes;	// visible bytes of a luma row
 	uint32_t chromaRows;
 	uint32_t chromaBytes;	// visible bytes of an interleaved chroma row
 };
 
+/// Bytes of a 10-bit packed row (4 samples in 5 bytes: NV15/NV20).
+uint32_t packed10(uint32_t samples)
+{
+	return (samples + 3) / 4 * 5;
+}
+
 Geometry geometry(const PictureLayout &l)
 {
-	return {(l.height + 1) / 2, 2 * ((l.width + 1) / 2)};
+	uint32_t cw = 2 * ((l.width + 1) / 2);
+	switch (l.fourcc) {
+	case V4L2_PIX_FMT_NV16:
+		return {l.width, l.height, cw};
+	case V4L2_PIX_FMT_NV15:
+		return {packed10(l.width), (l.height + 1) / 2, packed10(cw)};
+	case V4L2_PIX_FMT_NV20:
+		return {packed10(l.width), l.height, packed10(cw)};
+	default:
+		return {l.width, (l.height + 1) / 2, cw};
+	}
+}
+
+/// Semi-planar linear layouts: NV12 and its 4:2:2 / 10-bit relatives.
+bool isLinearSemiPlanar(uint32_t fourcc)
+{
+	return fourcc == V4L2_PIX_FMT_NV12 || fourcc == V4L2_PIX_FMT_NV16 ||
+	       fourcc == V4L2_PIX_FMT_NV15 || fourcc == V4L2_PIX_FMT_NV20;
 }
 
 // Addressing of sample (x, y) of the luma plane and byte xb of interleaved chroma row y.
@@ -149,6 +176,20 @@ int describeLayout(uint32_t fourcc, uint32_t width, uint32_t height, uint32_t by
 		l.sizeimage = l.chromaOffset + l.bytesperline * ((height + 1) / 2);
 		break;
 	}
+	case V4L2_PIX_FMT_NV16:
+	case V4L2_PIX_FMT_NV15:
+	case V4L2_PIX_FMT_NV20: {
+		// V4L2C:v4l2_fill_pixfmt_mp: chroma at the luma stride, H (4:2:2) or H/2 rows.
+		Geometry g = geometry(l);
+		uint32_t minStride = std::max(g.lumaBytes, g.chromaBytes);
+		l.bytesperline = bytesperline ? bytesperline : minStride;
+		if (l.bytesperline < minStride)
+			return -EINVAL;
+		l.alignedHeight = height;
+		l.chromaOffset = l.bytesperline * height;
+		l.sizeimage = l.chromaOffset + l.bytesperline * g.chromaRows;
+		break;
+	}
 	case V4L2_PIX_FMT_YUV420: {
 		l.bytesperline = bytesperline ? bytesperline : alignUp(width, 2);
 		if (l.bytesperline < width || (l.bytesperline & 1))
@@ -187,7 +228,7 @@ int describeLayout(uint32_t fourcc, uint32_t width, uint32_t height, uint32_t by
 void renderPicture(uint64_t signature, const PictureLayout &l, uint8_t *base)
 {
 	Geometry g = geometry(l);
-	if (l.fourcc == V4L2_PIX_FMT_NV12) {
+	if (isLinearSemiPlanar(l.fourcc)) {
 		// Linear rows, padding included (stride-wide rows).
 		for (uint32_t y = 0; y < l.height; y++)
 			fillRow(rowKey(signature, 0, y), 0, base + static_cast<size_t>(y) * l.bytesperline,
@@ -233,10 +274,10 @@ void detileToNv12(const PictureLayout &l, const uint8_t *src, uint8_t *dstY, uin
 		  uint8_t *dstUV, uint32_t dstUVStride)
 {
 	Geometry g = geometry(l);
-	if (l.fourcc == V4L2_PIX_FMT_NV12) {
+	if (isLinearSemiPlanar(l.fourcc)) {
 		for (uint32_t y = 0; y < l.height; y++)
 			memcpy(dstY + static_cast<size_t>(y) * dstYStride, src + static_cast<size_t>(y) * l.bytesperline,
-			       l.width);
+			       g.lumaBytes);
 		for (uint32_t y = 0; y < g.chromaRows; y++)
 			memcpy(dstUV + static_cast<size_t>(y) * dstUVStride,
 			       src + l.chromaOffset + static_cast<size_t>(y) * l.bytesperline, g.chromaBytes);
@@ -278,7 +319,7 @@ uint64_t visibleChecksum(const PictureLayout &l, const uint8_t *base)
 	uint64_t h = 0xcbf29ce484222325ull;
 	auto feed = [&](uint8_t b) { h = (h ^ b) * 0x100000001b3ull; };
 	for (uint32_t y = 0; y < l.height; y++)
-		for (uint32_t x = 0; x < l.width; x++)
+		for (uint32_t x = 0; x < g.lumaBytes; x++)
 			feed(base[lumaOffset(l, x, y)]);
 	for (uint32_t y = 0; y < g.chromaRows; y++)
 		for (uint32_t xb = 0; xb < g.chromaBytes; xb++)
@@ -290,7 +331,7 @@ bool isAllZero(const PictureLayout &l, const uint8_t *base)
 {
 	Geometry g = geometry(l);
 	for (uint32_t y = 0; y < l.height; y++)
-		for (uint32_t x = 0; x < l.width; x++)
+		for (uint32_t x = 0; x < g.lumaBytes; x++)
 			if (base[lumaOffset(l, x, y)])
 				return false;
 	for (uint32_t y = 0; y < g.chromaRows; y++)

@@ -27,7 +27,8 @@ int describeLayout(uint32_t fourcc, uint32_t width, uint32_t height, uint32_t by
 /// sample is non-zero; it varies along rows and columns. Allocates nothing.
 void renderPicture(uint64_t signature, const PictureLayout &layout, uint8_t *base);
 
-/// Copies a picture of any supported layout into linear NV12 planes.
+/// Copies a picture of any supported layout into linear NV12 planes (for the 10-bit and
+/// 4:2:2 layouts: their visible bytes row by row, as stored).
 void detileToNv12(const PictureLayout &layout, const uint8_t *src, uint8_t *dstY,
 		  uint32_t dstYStride, uint8_t *dstUV, uint32_t dstUVStride);
 

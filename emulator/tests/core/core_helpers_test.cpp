@@ -3,6 +3,7 @@
 #include "engine/picture.h"
 
 #include <v4l2emu/fault_plan.h>
+#include <v4l2emu/formats.h>
 #include <v4l2emu/ioctl_names.h>
 
 #include <gtest/gtest.h>
@@ -158,6 +159,30 @@ TEST(Names, IoctlsAndErrnosBothWays)
 	EXPECT_EQ(errnoByName("ENOTTY"), ENOTTY);
 	EXPECT_EQ(errnoByName("ENOPE"), 0);
 	EXPECT_EQ(errnoName(0), nullptr);
+}
+
+} // namespace
+} // namespace v4l2emu
+
+namespace v4l2emu {
+namespace {
+
+TEST(Picture, TenBitAnd422LayoutsRenderNonZero)
+{
+	for (uint32_t fourcc : {V4L2_PIX_FMT_NV16, V4L2_PIX_FMT_NV15, V4L2_PIX_FMT_NV20}) {
+		PictureLayout l;
+		ASSERT_EQ(describeLayout(fourcc, 64, 48, 0, &l), 0);
+		std::vector<uint8_t> pic(l.sizeimage);
+		renderPicture(9, l, pic.data());
+		EXPECT_FALSE(isAllZero(l, pic.data())) << std::hex << fourcc;
+		std::vector<uint8_t> other(l.sizeimage);
+		renderPicture(10, l, other.data());
+		EXPECT_NE(visibleChecksum(l, pic.data()), visibleChecksum(l, other.data()));
+	}
+	PictureLayout nv15;
+	ASSERT_EQ(describeLayout(V4L2_PIX_FMT_NV15, 64, 48, 0, &nv15), 0);
+	EXPECT_EQ(nv15.bytesperline, 80u) << "64 samples of 10 bits";
+	EXPECT_EQ(nv15.sizeimage, 80u * 48 + 80u * 24);
 }
 
 } // namespace

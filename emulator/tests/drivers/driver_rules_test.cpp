@@ -453,6 +453,35 @@ TEST_F(RkvdecRules, MainlineSpsImageFormatChangeIsEbusyWhileCaptureBusy)
 	EXPECT_EQ(fmt(fd, C).pixelformat, static_cast<uint32_t>(V4L2_PIX_FMT_NV15));
 }
 
+TEST_F(RkvdecRules, MainlineTenBitHevcDecodesIntoNv15)
+{
+	useBoard("fresnel");
+	Session s;
+	s.fd = openVideo("rkvdec");
+	s.mediaFd = openMedia("rkvdec");
+	s.outType = O;
+	s.capType = C;
+	ASSERT_EQ(setFormat(s.fd, O, V4L2_PIX_FMT_HEVC_SLICE, 320, 240), 0);
+	CodecControls c = CodecControls::hevc(320, 240);
+	auto *sps = c.payload<struct v4l2_ctrl_hevc_sps>(V4L2_CID_STATELESS_HEVC_SPS);
+	sps->bit_depth_luma_minus8 = sps->bit_depth_chroma_minus8 = 2;
+	ASSERT_EQ(setControls(s.fd, c), 0);	// current values: CAPTURE becomes NV15
+	ASSERT_EQ(fmt(s.fd, C).pixelformat, static_cast<uint32_t>(V4L2_PIX_FMT_NV15));
+	ASSERT_EQ(reqbufs(s.fd, O, 1), 1);
+	ASSERT_EQ(reqbufs(s.fd, C, 1), 1);
+	size_t len = 0;
+	s.outputMaps.emplace_back(mapBuffer(s.fd, O, 0, 0, &len), len);
+	s.requests.push_back(allocRequest(s.mediaFd));
+	ASSERT_EQ(streamon(s.fd, O), 0);
+	ASSERT_EQ(streamon(s.fd, C), 0);
+	ASSERT_EQ(decodeOne(s, c, 0, 0, 1000), 0);
+	auto frames = board().decodedFrames();
+	ASSERT_EQ(frames.size(), 1u);
+	EXPECT_NE(frames[0].signature, 0u) << "a 10-bit picture, not zeros";
+	EXPECT_EQ(frames[0].pixelformat, static_cast<uint32_t>(V4L2_PIX_FMT_NV15));
+	endSession(s);
+}
+
 // ---- visl (§5.4) ---------------------------------------------------------------------------
 
 TEST_F(VislRules, FormatsInEnumerationOrder)
