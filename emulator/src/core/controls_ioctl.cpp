@@ -7,6 +7,7 @@
 #include "context.h"
 #include "control_handler.h"
 #include "request.h"
+#include "usercopy.h"
 
 #include "drivers/driver_profile.h"
 
@@ -225,9 +226,9 @@ int toUser(struct v4l2_ext_control &c, const ControlDef &d, const uint8_t *value
 {
 	if (isPtr(d)) {
 		size_t bytes = static_cast<size_t>(d.elemSize) * elems;
-		if (!c.ptr)
-			return -EFAULT;
-		memcpy(c.ptr, value, bytes);
+		int ret = copyToUser(c.ptr, value, bytes);
+		if (ret)
+			return ret;
 		c.size = static_cast<uint32_t>(bytes);
 		return 0;
 	}
@@ -279,13 +280,11 @@ int getCommon(const ControlHandler &hdl, struct v4l2_ext_controls &cs,
 				ControlHandler::initDefault(ctrl.def, buf, 1);
 				ret = toUser(c, ctrl.def, buf, 1);
 			} else {
-				if (!c.ptr) {
-					ret = -EFAULT;
-					break;
-				}
 				uint32_t elems = ctrl.def.isDynamicArray() ? 1 : ctrl.def.maxElems();
-				ControlHandler::initDefault(ctrl.def, static_cast<uint8_t *>(c.ptr), elems);
-				c.size = elems * ctrl.def.elemSize;
+				// The default is built in the control's scratch area, then copied out.
+				auto &scratch = const_cast<Control &>(ctrl).scratch;
+				ControlHandler::initDefault(ctrl.def, scratch.data(), elems);
+				ret = toUser(c, ctrl.def, scratch.data(), elems);
 			}
 		} else if (isRequest && reqObj) {
 			int index = static_cast<int>(&ctrl - hdl.controls().data());
@@ -369,7 +368,9 @@ int trySetCommon(Context &ctx, struct v4l2_ext_controls &cs, bool set, RequestCo
 				break;
 			}
 			elems = d.isDynamicArray() ? c.size / d.elemSize : d.maxElems();
-			memcpy(ctrl.scratch.data(), c.ptr, static_cast<size_t>(elems) * d.elemSize);
+			ret = copyFromUser(ctrl.scratch.data(), c.ptr, static_cast<size_t>(elems) * d.elemSize);
+			if (ret)
+				break;
 			ret = validatePayload(d, ctrl.scratch.data(), elems);
 			if (ret)
 				break;
