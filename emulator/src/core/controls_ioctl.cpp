@@ -11,9 +11,11 @@
 
 #include "drivers/driver_profile.h"
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 namespace v4l2emu {
 
@@ -555,14 +557,10 @@ int setCtrl(Context &ctx, struct v4l2_control &c)
 	return 0;
 }
 
-int extCtrls(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_controls &cs)
+namespace {
+
+int extCtrlsOnKernelCopy(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_controls &cs)
 {
-	// IOC: the array checks of video_usercopy, then check_ext_ctrls.
-	cs.error_idx = cs.count;
-	if (cs.count > V4L2_CID_MAX_CTRLS)
-		return -EINVAL;
-	if (cs.count && !cs.controls)
-		return -EFAULT;
 	if (!checkExtCtrls(cs, cmd))
 		return -EINVAL;
 
@@ -602,6 +600,36 @@ int extCtrls(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_
 	}
 	ret = trySetCommon(ctx, cs, set, obj);
 	req->unlockForUpdate();
+	return ret;
+}
+
+} // namespace
+
+int extCtrls(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_controls &cs)
+{
+	// IOC:video_usercopy: the array is copied in (EFAULT on a bad pointer), the ioctl runs on
+	// the copy, and the copy goes back out whatever the result (error_idx, sizes, values).
+	cs.error_idx = cs.count;
+	if (cs.count > V4L2_CID_MAX_CTRLS)
+		return -EINVAL;
+	if (cs.count == 0)
+		return extCtrlsOnKernelCopy(board, ctx, cmd, cs);
+	std::array<struct v4l2_ext_control, 16> small;
+	std::vector<struct v4l2_ext_control> big;
+	struct v4l2_ext_control *copy = small.data();
+	if (cs.count > small.size()) {
+		big.resize(cs.count);
+		copy = big.data();
+	}
+	size_t bytes = sizeof(struct v4l2_ext_control) * cs.count;
+	struct v4l2_ext_control *user = cs.controls;
+	if (copyFromUser(copy, user, bytes))
+		return -EFAULT;
+	cs.controls = copy;
+	int ret = extCtrlsOnKernelCopy(board, ctx, cmd, cs);
+	cs.controls = user;
+	if (copyToUser(user, copy, bytes))
+		return -EFAULT;
 	return ret;
 }
 
