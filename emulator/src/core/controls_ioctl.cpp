@@ -607,13 +607,15 @@ int extCtrlsOnKernelCopy(BoardImpl &board, Context &ctx, unsigned long cmd, stru
 
 int extCtrls(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_controls &cs)
 {
-	// IOC:video_usercopy: the array is copied in (EFAULT on a bad pointer), the ioctl runs on
-	// the copy, and the copy goes back out whatever the result (error_idx, sizes, values).
-	cs.error_idx = cs.count;
+	// IOC:video_usercopy: too many controls or an unreadable array fail before anything is
+	// copied back (the caller's struct is untouched); otherwise the array is copied in, the
+	// ioctl runs on the copy, and struct and array go back out whatever the result.
 	if (cs.count > V4L2_CID_MAX_CTRLS)
 		return -EINVAL;
-	if (cs.count == 0)
+	if (cs.count == 0) {
+		cs.error_idx = 0;
 		return extCtrlsOnKernelCopy(board, ctx, cmd, cs);
+	}
 	std::array<struct v4l2_ext_control, 16> small;
 	std::vector<struct v4l2_ext_control> big;
 	struct v4l2_ext_control *copy = small.data();
@@ -625,6 +627,7 @@ int extCtrls(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_
 	struct v4l2_ext_control *user = cs.controls;
 	if (copyFromUser(copy, user, bytes))
 		return -EFAULT;
+	cs.error_idx = cs.count;	// IOC:check_array_args
 	cs.controls = copy;
 	int ret = extCtrlsOnKernelCopy(board, ctx, cmd, cs);
 	cs.controls = user;

@@ -2,6 +2,7 @@
 // The emulated device-io seam: fds, mappings and poll for a board's nodes. Anything that is
 // not the board's goes to the kernel unchanged.
 #include "board_impl.h"
+#include "usercopy.h"
 #include "video_ioctl.h"
 
 #include <fcntl.h>
@@ -49,6 +50,7 @@ public:
 
 private:
 	short pollOne(File &file, short events);
+	int dispatch(File &file, unsigned long request, void *arg);
 	BoardImpl &board_;
 };
 
@@ -118,6 +120,18 @@ int EmulatedDeviceIo::close(int fd)
 	return 0;
 }
 
+namespace {
+
+/// Ioctls whose argument goes back to userspace even when they fail (IOC: the
+/// INFO_FL_ALWAYS_COPY entries this emulator implements).
+bool alwaysCopy(unsigned long request)
+{
+	return request == VIDIOC_G_EXT_CTRLS || request == VIDIOC_S_EXT_CTRLS ||
+	       request == VIDIOC_TRY_EXT_CTRLS;
+}
+
+} // namespace
+
 int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 {
 	std::shared_ptr<File> file = board_.file(fd);
@@ -125,12 +139,38 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		int ret = ::ioctl(fd, request, arg);
 		return ret < 0 ? -errno : ret;
 	}
-	// IOC:video_usercopy / MCD: the argument is copied in and out: NULL faults.
-	if (_IOC_DIR(request) != _IOC_NONE && _IOC_SIZE(request) && !arg)
-		return -EFAULT;
-	switch (file->kind()) {
+	// IOC:video_usercopy / MCD:media_device_ioctl: the argument is copied into the kernel
+	// (EFAULT if it cannot be read), the ioctl works on that copy, and the copy goes back only
+	// on success (or for INFO_FL_ALWAYS_COPY ioctls): a failed call leaves the caller's
+	// struct as it was.
+	alignas(8) uint8_t karg[1024];
+	size_t size = _IOC_SIZE(request);
+	bool copies = _IOC_DIR(request) != _IOC_NONE && size > 0;
+	if (copies) {
+		if (size > sizeof(karg))
+			return -ENOTTY;	// no emulated ioctl has an argument this large
+		if (_IOC_DIR(request) & _IOC_WRITE) {
+			if (copyFromUser(karg, arg, size))
+				return -EFAULT;
+		} else {
+			memset(karg, 0, size);
+		}
+	}
+	void *kptr = copies ? static_cast<void *>(karg) : arg;
+	int ret = dispatch(*file, request, kptr);
+	if (copies && (_IOC_DIR(request) & _IOC_READ) && (ret >= 0 || alwaysCopy(request)) &&
+	    ret != -ENOTTY) {
+		if (copyToUser(arg, karg, size))
+			return -EFAULT;
+	}
+	return ret;
+}
+
+int EmulatedDeviceIo::dispatch(File &file, unsigned long request, void *arg)
+{
+	switch (file.kind()) {
 	case File::Kind::Video: {
-		auto &vf = static_cast<VideoFile &>(*file);
+		auto &vf = static_cast<VideoFile &>(file);
 		MediaDevice &dev = vf.device;
 		std::unique_lock<std::mutex> lk(dev.lock());
 		dev.countIoctl();
@@ -142,7 +182,7 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		return videoIoctl(board_, vf, request, arg, lk);
 	}
 	case File::Kind::Media: {
-		auto &mf = static_cast<MediaFile &>(*file);
+		auto &mf = static_cast<MediaFile &>(file);
 		MediaDevice &dev = mf.device;
 		std::lock_guard<std::mutex> lk(dev.lock());
 		dev.countIoctl();
@@ -153,7 +193,7 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		return mediaIoctl(board_, mf, request, arg);
 	}
 	case File::Kind::Request: {
-		auto &rf = static_cast<RequestFile &>(*file);
+		auto &rf = static_cast<RequestFile &>(file);
 		MediaDevice &dev = rf.device;
 		std::lock_guard<std::mutex> lk(dev.lock());
 		dev.countIoctl();
@@ -163,7 +203,7 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		return requestIoctl(rf, request, arg);
 	}
 	case File::Kind::Dmabuf:
-		return -ENOTTY;	// no dma-buf ioctls are emulated (DMA_BUF_IOCTL_SYNC is a no-op need)
+		return -ENOTTY;	// no dma-buf ioctls are emulated
 	}
 	return -ENOTTY;
 }

@@ -35,7 +35,7 @@ struct Plane {
 	uint32_t bytesused = 0;
 	uint32_t dataOffset = 0;
 	uint32_t memOffset = 0;		///< mmap cookie, without the CAPTURE base
-	int32_t dmabufFd = -1;		///< the fd userspace passed, echoed back
+	int32_t dmabufFd = 0;		///< the fd userspace passed, echoed back (0 until then)
 };
 
 struct Buffer {
@@ -141,7 +141,7 @@ public:
 
 private:
 	friend class Context;
-	int fillUserFields(Buffer &b, const struct v4l2_buffer &ub, bool *changedDmabuf);
+	int fillUserFields(Buffer &b, const struct v4l2_buffer &ub);
 	void fillV4l2Buffer(const Buffer &b, struct v4l2_buffer &ub) const;
 	int allocateBuffers(uint32_t first, uint32_t count, uint32_t memory, uint32_t numPlanes,
 			    const uint32_t *sizes, uint32_t *allocated);

@@ -126,9 +126,8 @@ int Queue::querybuf(struct v4l2_buffer &b) const
  * VB2V:vb2_fill_vb2_v4l2_buffer, including __verify_length. Nothing is written unless all
  * checks pass.
  */
-int Queue::fillUserFields(Buffer &buf, const struct v4l2_buffer &b, bool *changedDmabuf)
+int Queue::fillUserFields(Buffer &buf, const struct v4l2_buffer &b)
 {
-	*changedDmabuf = false;
 	bool mp = V4L2_TYPE_IS_MULTIPLANAR(b.type);
 	// __verify_length (OUTPUT only).
 	if (isOutput()) {
@@ -272,8 +271,7 @@ int Queue::prepareBuf(struct v4l2_buffer &b)
 		return ret;
 	Buffer saved = *buf;
 	if (!buf->prepared) {
-		bool changed;
-		ret = fillUserFields(*buf, b, &changed);
+		ret = fillUserFields(*buf, b);
 		if (ret)
 			return ret;
 	}
@@ -312,8 +310,7 @@ int Queue::qbuf(struct v4l2_buffer &b, Request *request, int requestFd)
 	// Checks that come before anything is stored, in VB2V:vb2_queue_or_prepare_buf order.
 	if (!buf->prepared) {
 		Buffer probe = *buf;
-		bool changed;
-		ret = fillUserFields(probe, b, &changed);
+		ret = fillUserFields(probe, b);
 		if (ret)
 			return ret;
 	}
@@ -337,10 +334,9 @@ int Queue::qbuf(struct v4l2_buffer &b, Request *request, int requestFd)
 		return -EIO;
 
 	Buffer saved = *buf;
-	if (!buf->prepared) {
-		bool changed;
-		fillUserFields(*buf, b, &changed);
-	}
+	// Validated on a copy above, so it cannot fail here.
+	if (!buf->prepared && fillUserFields(*buf, b))
+		return -EINVAL;
 
 	if (useRequest) {
 		// VB2C:vb2_core_qbuf, request path: bind, nothing reaches the driver.

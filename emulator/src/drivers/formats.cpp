@@ -153,8 +153,7 @@ int DriverProfile::bufPrepare(const Context &ctx, Direction dir, const Buffer &b
 		dir == Direction::Output ? ctx.outputFormat : ctx.captureFormat;
 	uint32_t planes = fmt.num_planes ? fmt.num_planes : 1;
 	for (uint32_t i = 0; i < planes && i < buf.numPlanes; i++) {
-		size_t size = buf.planes[i].mem ? buf.planes[i].length : buf.planes[i].length;
-		if (size < fmt.plane_fmt[i].sizeimage)
+		if (buf.planes[i].length < fmt.plane_fmt[i].sizeimage)
 			return -EINVAL;
 	}
 	return 0;

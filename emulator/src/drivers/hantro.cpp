@@ -190,14 +190,15 @@ int Hantro::sFmt(Context &ctx, Direction dir, struct v4l2_pix_format_mplane &fmt
 
 int Hantro::enumFramesizes(const Context &, struct v4l2_frmsizeenum &f) const
 {
-	// HV:vidioc_enum_framesizes.
-	if (f.index != 0)
-		return -EINVAL;
+	// HV:vidioc_enum_framesizes: the format is looked up first; the index is only checked
+	// for coded formats.
 	const HantroFormat *fmt = findFormat(f.pixel_format);
 	if (!fmt)
 		return -EINVAL;
 	if (!fmt->coded)
 		return -ENOTTY;	// raw formats need the post-processor, absent on RK3399
+	if (f.index != 0)
+		return -EINVAL;
 	f.type = V4L2_FRMSIZE_TYPE_STEPWISE;
 	f.stepwise = fmt->frmsize;
 	return 0;
@@ -214,8 +215,11 @@ int Hantro::selection(const Context &ctx, struct v4l2_selection &sel, bool set) 
 		switch (sel.target) {
 		case V4L2_SEL_TGT_CROP_DEFAULT:
 		case V4L2_SEL_TGT_CROP_BOUNDS:
-		case V4L2_SEL_TGT_CROP:
 			sel.r = full;
+			return 0;
+		case V4L2_SEL_TGT_CROP:
+			// The crop rectangle is the decoded (CAPTURE) size.
+			sel.r = {0, 0, ctx.captureFormat.width, ctx.captureFormat.height};
 			return 0;
 		default:
 			return -EINVAL;

@@ -238,6 +238,9 @@ TEST_F(HantroRules, EnumFramesizesStepwiseForCodedEnottyForNv12)
 	EXPECT_EQ(fs.stepwise.step_height, 16u);
 	fs.pixel_format = V4L2_PIX_FMT_NV12;
 	EXPECT_EQ(xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &fs), -ENOTTY);
+	fs.index = 3;
+	EXPECT_EQ(xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &fs), -ENOTTY) << "looked up before the index";
+	fs.index = 0;
 	fs.pixel_format = V4L2_PIX_FMT_H264_SLICE;
 	EXPECT_EQ(xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &fs), -EINVAL);
 	fs.pixel_format = V4L2_PIX_FMT_VP8_FRAME;

@@ -41,21 +41,26 @@ TEST_F(Reqbufs, Row1_TypeNotValidForNode_Einval)
 	EXPECT_EQ(reqbufs(fd, V4L2_BUF_TYPE_VBI_CAPTURE, 2), -EINVAL);
 }
 
-TEST_F(Reqbufs, Row2_BadMemoryOrTypeMismatch_EinvalWithCapabilities)
+TEST_F(Reqbufs, Row2_BadMemoryOrTypeMismatch_EinvalStructUnchanged)
 {
 	int fd = openWithFormat("rkvdec", V4L2_PIX_FMT_H264_SLICE);
 	struct v4l2_requestbuffers rb {};
-	// USERPTR is not in io_modes.
+	// USERPTR is not in io_modes. vb2 fills in the capabilities before failing, but the
+	// failed ioctl's struct is not copied back (IOC:video_usercopy, no ALWAYS_COPY).
 	EXPECT_EQ(reqbufs(fd, outType(fd), 2, V4L2_MEMORY_USERPTR, &rb), -EINVAL);
+	EXPECT_EQ(rb.capabilities, 0u);
+	EXPECT_EQ(rb.count, 2u);
+	// Single-planar type on an MPLANE driver: passes check_fmt, then type != queue type.
+	EXPECT_EQ(reqbufs(fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, 2, V4L2_MEMORY_MMAP, &rb), -EINVAL);
+	EXPECT_EQ(reqbufs(fd, outType(fd), 2, 77), -EINVAL);
+	EXPECT_EQ(board().stats().devices[0].liveBuffers, 0u);
+	// The capabilities, from a call that succeeds.
+	ASSERT_EQ(reqbufs(fd, outType(fd), 0, V4L2_MEMORY_MMAP, &rb), 0);
 	EXPECT_TRUE(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_MMAP);
 	EXPECT_TRUE(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_DMABUF);
 	EXPECT_TRUE(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_ORPHANED_BUFS);
 	EXPECT_TRUE(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_REQUESTS);
 	EXPECT_FALSE(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_USERPTR);
-	// Single-planar type on an MPLANE driver: passes check_fmt, then type != queue type.
-	EXPECT_EQ(reqbufs(fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, 2, V4L2_MEMORY_MMAP, &rb), -EINVAL);
-	EXPECT_EQ(reqbufs(fd, outType(fd), 2, 77), -EINVAL);
-	EXPECT_EQ(board().stats().devices[0].liveBuffers, 0u);
 }
 
 TEST_F(Reqbufs, Row3_QueueStreaming_EbusyEvenForCountZero)
@@ -159,17 +164,23 @@ TEST_F(CreateBufs, Row1_FormatTypeInvalid_Einval)
 	EXPECT_EQ(xioctl(fd, VIDIOC_CREATE_BUFS, &cb), -EINVAL);
 }
 
-TEST_F(CreateBufs, Row2_MemoryOrTypeChecks_EinvalWithFieldsFilled)
+TEST_F(CreateBufs, Row2_MemoryOrTypeChecks_EinvalStructUnchanged)
 {
 	int fd = openWithFormat("rkvdec", V4L2_PIX_FMT_H264_SLICE);
 	ASSERT_EQ(reqbufs(fd, capType(fd), 3), 3);
 	struct v4l2_create_buffers cb {};
 	cb.count = 1;
 	cb.memory = V4L2_MEMORY_USERPTR;
+	cb.index = 99;
 	ASSERT_EQ(getFormat(fd, capType(fd), &cb.format), 0);
 	EXPECT_EQ(xioctl(fd, VIDIOC_CREATE_BUFS, &cb), -EINVAL);
+	EXPECT_EQ(cb.index, 99u) << "vb2 filled index and capabilities, but nothing is copied back";
+	EXPECT_EQ(cb.capabilities, 0u);
+	// count == 0 is the query that does return them.
+	cb.memory = V4L2_MEMORY_MMAP;
+	cb.count = 0;
+	ASSERT_EQ(xioctl(fd, VIDIOC_CREATE_BUFS, &cb), 0);
 	EXPECT_EQ(cb.index, 3u);
-	EXPECT_TRUE(cb.capabilities & V4L2_BUF_CAP_SUPPORTS_MMAP);
 	EXPECT_EQ(cb.max_num_buffers, 32u);
 }
 
