@@ -2,7 +2,6 @@
 // The emulated device-io seam: fds, mappings and poll for a board's nodes. Anything that is
 // not the board's goes to the kernel unchanged.
 #include "board_impl.h"
-#include "usercopy.h"
 #include "video_ioctl.h"
 
 #include <fcntl.h>
@@ -139,19 +138,21 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 		int ret = ::ioctl(fd, request, arg);
 		return ret < 0 ? -errno : ret;
 	}
-	// IOC:video_usercopy / MCD:media_device_ioctl: the argument is copied into the kernel
-	// (EFAULT if it cannot be read), the ioctl works on that copy, and the copy goes back only
-	// on success (or for INFO_FL_ALWAYS_COPY ioctls): a failed call leaves the caller's
-	// struct as it was.
+	// IOC:video_usercopy / MCD:media_device_ioctl: the argument is copied into the kernel,
+	// the ioctl works on that copy, and the copy goes back only on success (or for
+	// INFO_FL_ALWAYS_COPY ioctls): a failed call leaves the caller's struct as it was. The
+	// argument itself is copied with memcpy (NULL is EFAULT); a checked copy costs a syscall,
+	// so it is kept for the payload pointers inside arguments (usercopy.h).
 	alignas(8) uint8_t karg[1024];
 	size_t size = _IOC_SIZE(request);
 	bool copies = _IOC_DIR(request) != _IOC_NONE && size > 0;
 	if (copies) {
 		if (size > sizeof(karg))
 			return -ENOTTY;	// no emulated ioctl has an argument this large
+		if (!arg)
+			return -EFAULT;
 		if (_IOC_DIR(request) & _IOC_WRITE) {
-			if (copyFromUser(karg, arg, size))
-				return -EFAULT;
+			memcpy(karg, arg, size);
 		} else {
 			memset(karg, 0, size);
 		}
@@ -159,10 +160,8 @@ int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
 	void *kptr = copies ? static_cast<void *>(karg) : arg;
 	int ret = dispatch(*file, request, kptr);
 	if (copies && (_IOC_DIR(request) & _IOC_READ) && (ret >= 0 || alwaysCopy(request)) &&
-	    ret != -ENOTTY) {
-		if (copyToUser(arg, karg, size))
-			return -EFAULT;
-	}
+	    ret != -ENOTTY)
+		memcpy(arg, karg, size);
 	return ret;
 }
 
