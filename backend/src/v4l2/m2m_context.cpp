@@ -187,6 +187,8 @@ int M2MContext::streamOn()
 		int ret = io_.ioctl(video_.get(), VIDIOC_STREAMON, &type);
 		if (ret) {
 			if (type == capType_) {
+				// Undo OUTPUT's STREAMON; the error to report is the CAPTURE one, and
+				// STREAMOFF of the right type cannot fail (VB2C:vb2_core_streamoff).
 				uint32_t out = outType_;
 				int undo = io_.ioctl(video_.get(), VIDIOC_STREAMOFF, &out);
 				(void)undo;

@@ -19,10 +19,11 @@ TEST_F(BadInput, UnknownIoctl_Enotty)
 {
 	int fd = openVideo("rkvdec");
 	int media = openMedia("rkvdec");
-	uint32_t arg = 0;
-	EXPECT_EQ(xioctl(fd, _IOWR('V', 250, uint32_t), &arg), -ENOTTY);
-	EXPECT_EQ(xioctl(fd, VIDIOC_ENUMINPUT, &arg), -ENOTTY) << "a V4L2 ioctl these drivers lack";
-	EXPECT_EQ(xioctl(media, VIDIOC_QUERYCAP, &arg), -ENOTTY);
+	// Arguments as large as the ioctl says: the ioctl layer copies them in first.
+	alignas(8) uint8_t arg[256] = {};
+	EXPECT_EQ(xioctl(fd, _IOWR('V', 250, uint32_t), arg), -ENOTTY);
+	EXPECT_EQ(xioctl(fd, VIDIOC_ENUMINPUT, arg), -ENOTTY) << "a V4L2 ioctl these drivers lack";
+	EXPECT_EQ(xioctl(media, VIDIOC_QUERYCAP, arg), -ENOTTY);
 }
 
 TEST_F(BadInput, NullArgument_Efault)
