@@ -44,10 +44,7 @@ TEST_F(RequestStates, Row2_UpdatesOnlyWhileIdleOrUpdating)
 {
 	start();
 	int req = s_.requests[0];
-	ASSERT_EQ(setControls(s_.fd, ctrls_, req), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.outType, 0, req, 1000, 64), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.capType, 0), 0);
-	ASSERT_EQ(queueRequest(req), 0);
+	ASSERT_EQ(queuePicture(s_, ctrls_, 0, 0, 1000), 0);
 	// COMPLETE now (deterministic scheduler): adding controls or buffers is EBUSY.
 	EXPECT_EQ(setControls(s_.fd, ctrls_, req), -EBUSY);
 	EXPECT_EQ(qbuf(s_.fd, s_.outType, 1, req, 2000, 64), -EBUSY);
@@ -58,10 +55,7 @@ TEST_F(RequestStates, Row3_QueueWhenNotIdle_Ebusy)
 {
 	start();
 	int req = s_.requests[0];
-	ASSERT_EQ(setControls(s_.fd, ctrls_, req), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.outType, 0, req, 1000, 64), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.capType, 0), 0);
-	ASSERT_EQ(queueRequest(req), 0);
+	ASSERT_EQ(queuePicture(s_, ctrls_, 0, 0, 1000), 0);
 	EXPECT_EQ(queueRequest(req), -EBUSY) << "reusing without REINIT";
 	endSession(s_);
 }
@@ -89,10 +83,7 @@ TEST_F(RequestStates, Row5_ValidateOkQueuesTheObjects)
 	useBoard("fresnel", o);
 	start();
 	int req = s_.requests[0];
-	ASSERT_EQ(setControls(s_.fd, ctrls_, req), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.outType, 0, req, 1000, 64), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.capType, 0), 0);
-	ASSERT_EQ(queueRequest(req), 0);
+	ASSERT_EQ(queuePicture(s_, ctrls_, 0, 0, 1000), 0);
 	EXPECT_EQ(pollRequest(req, POLLPRI), 0) << "QUEUED: no event yet";
 	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
 	struct v4l2_buffer b {};
@@ -107,10 +98,7 @@ TEST_F(RequestStates, Row6_CompletesWhenTheLastObjectCompletes)
 {
 	start();
 	int req = s_.requests[0];
-	ASSERT_EQ(setControls(s_.fd, ctrls_, req), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.outType, 0, req, 1000, 64), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.capType, 0), 0);
-	ASSERT_EQ(queueRequest(req), 0);
+	ASSERT_EQ(queuePicture(s_, ctrls_, 0, 0, 1000), 0);
 	EXPECT_EQ(pollRequest(req, POLLPRI), POLLPRI);
 	// CAPTURE is returned before OUTPUT: dequeueable once the request signals.
 	struct v4l2_buffer cap {};
@@ -133,10 +121,7 @@ TEST_F(RequestStates, Row7_ReinitFromIdleOrCompleteOnly)
 	struct v4l2_buffer b {};
 	ASSERT_EQ(querybuf(s_.fd, s_.outType, 0, &b, planes), 0);
 	EXPECT_FALSE(b.flags & (V4L2_BUF_FLAG_IN_REQUEST | V4L2_BUF_FLAG_REQUEST_FD));
-	ASSERT_EQ(setControls(s_.fd, ctrls_, req), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.outType, 0, req, 1000, 64), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.capType, 0), 0);
-	ASSERT_EQ(queueRequest(req), 0);
+	ASSERT_EQ(queuePicture(s_, ctrls_, 0, 0, 1000), 0);
 	EXPECT_EQ(reinitRequest(req), -EBUSY) << "QUEUED";
 	ASSERT_EQ(pollRequest(req, POLLPRI, 5000), POLLPRI);
 	EXPECT_EQ(reinitRequest(req), 0) << "COMPLETE";
@@ -232,10 +217,7 @@ TEST_F(RequestRules, PollWithoutPollpriNeverSignals)
 {
 	start();
 	int req = s_.requests[0];
-	ASSERT_EQ(setControls(s_.fd, ctrls_, req), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.outType, 0, req, 1000, 64), 0);
-	ASSERT_EQ(qbuf(s_.fd, s_.capType, 0), 0);
-	ASSERT_EQ(queueRequest(req), 0);
+	ASSERT_EQ(queuePicture(s_, ctrls_, 0, 0, 1000), 0);
 	EXPECT_EQ(pollRequest(req, POLLIN, 20), 0) << "COMPLETE, but POLLIN just times out";
 	EXPECT_EQ(pollRequest(req, POLLIN | POLLPRI), POLLPRI);
 	endSession(s_);
