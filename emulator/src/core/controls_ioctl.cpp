@@ -193,29 +193,6 @@ int prepareOne(const ControlHandler &hdl, struct v4l2_ext_controls &cs,
 	return 0;
 }
 
-/// IOC:check_ext_ctrls: all controls of one class unless which is CUR/DEF/REQUEST.
-bool checkExtCtrls(struct v4l2_ext_controls &cs, unsigned long cmd)
-{
-	cs.reserved[0] = 0;
-	for (uint32_t i = 0; i < cs.count; i++)
-		cs.controls[i].reserved2[0] = 0;
-	switch (cs.which) {
-	case V4L2_CID_PRIVATE_BASE:
-		return false;
-	case V4L2_CTRL_WHICH_DEF_VAL:
-	case V4L2_CTRL_WHICH_REQUEST_VAL:
-	case V4L2_CTRL_WHICH_CUR_VAL:
-		return true;
-	}
-	for (uint32_t i = 0; i < cs.count; i++) {
-		if (V4L2_CTRL_ID2WHICH(cs.controls[i].id) != cs.which) {
-			cs.error_idx = cmd == VIDIOC_TRY_EXT_CTRLS ? i : cs.count;
-			return false;
-		}
-	}
-	return true;
-}
-
 /// CAPI:class_check.
 int classCheck(const ControlHandler &hdl, uint32_t which)
 {
@@ -561,9 +538,8 @@ namespace {
 
 int extCtrlsOnKernelCopy(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_controls &cs)
 {
-	if (!checkExtCtrls(cs, cmd))
-		return -EINVAL;
-
+	// IOC:v4l_*_ext_ctrls: with a control handler on the file (all four drivers) the core's
+	// check_ext_ctrls is skipped; the control framework checks the class itself.
 	bool get = cmd == VIDIOC_G_EXT_CTRLS;
 	bool set = cmd == VIDIOC_S_EXT_CTRLS;
 	if (cs.which != V4L2_CTRL_WHICH_REQUEST_VAL) {
@@ -638,8 +614,9 @@ int extCtrls(BoardImpl &board, Context &ctx, unsigned long cmd, struct v4l2_ext_
 
 void requestSetup(Context &ctx, Request &req)
 {
-	// CREQ:v4l2_ctrl_request_setup: values set in the request become current (s_ctrl when
-	// changed, its result ignored); the others keep their current values.
+	// CREQ:v4l2_ctrl_request_setup: values set in the request become current, in id order,
+	// through try_ctrl and (when changed) s_ctrl; the first refusal leaves that value and
+	// every later one as they were. The controls the request did not set keep their values.
 	RequestControls *obj = req.findControls(ctx.controls());
 	if (!obj || obj->complete)
 		return;
@@ -650,10 +627,14 @@ void requestSetup(Context &ctx, Request &req)
 			continue;
 		Control &c = ctrls[i];
 		size_t bytes = slot.data.size();
-		bool changed = slot.elems != c.elems || memcmp(c.cur.data(), slot.data.data(), bytes);
+		memcpy(c.scratch.data(), slot.data.data(), bytes);
+		if (ctx.driver().tryCtrl(ctx, c.def, c.scratch.data(), slot.elems))
+			return;
+		bool changed = slot.elems != c.elems || memcmp(c.cur.data(), c.scratch.data(), bytes);
 		if (changed) {
-			(void)ctx.driver().sCtrl(ctx, c.def, slot.data.data());
-			memcpy(c.cur.data(), slot.data.data(), bytes);
+			if (ctx.driver().sCtrl(ctx, c.def, c.scratch.data()))
+				return;
+			memcpy(c.cur.data(), c.scratch.data(), bytes);
 			c.elems = slot.elems;
 			ctx.queueControlEvent(c, V4L2_EVENT_CTRL_CH_VALUE);
 		}

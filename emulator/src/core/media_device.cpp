@@ -166,7 +166,8 @@ void MediaDevice::unplug()
  */
 bool MediaDevice::jobReady(Context &ctx)
 {
-	if (ctx.aborting || ctx.jobQueued || ctx.released())
+	// M2M: a context stays TRANS_QUEUED while its job runs (cleared in job_finish).
+	if (ctx.aborting || ctx.jobQueued || ctx.jobRunning || ctx.released())
 		return false;
 	if (!ctx.output().streaming() || !ctx.capture().streaming())
 		return false;
@@ -273,7 +274,8 @@ void MediaDevice::deviceRun(Context &ctx)
 	dst->timecode = src->timecode;
 	dst->field = src->field;
 	constexpr uint32_t kFrameFlags = V4L2_BUF_FLAG_KEYFRAME | V4L2_BUF_FLAG_PFRAME |
-					 V4L2_BUF_FLAG_BFRAME | V4L2_BUF_FLAG_TIMECODE;
+					 V4L2_BUF_FLAG_BFRAME | V4L2_BUF_FLAG_TIMECODE |
+					 V4L2_BUF_FLAG_TSTAMP_SRC_MASK;
 	dst->flags = (dst->flags & ~kFrameFlags) | (src->flags & kFrameFlags);
 	dst->copiedTimestamp = true;
 

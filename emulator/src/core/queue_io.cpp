@@ -173,13 +173,16 @@ int Queue::fillUserFields(Buffer &buf, const struct v4l2_buffer &b)
 	uint32_t flags = b.flags & ~kStateFlags;
 	if (isOutput()) {
 		flags &= ~V4L2_BUF_FLAG_TIMECODE;
-		buf.field = b.field;
+		// buf_out_validate of all four drivers forces progressive (e.g. RK, HV, VV, CV).
+		buf.field = V4L2_FIELD_NONE;
 		// Stripped silently when the queue cannot hold (VB2V:vb2_fill_vb2_v4l2_buffer).
 		if (!holdCaptureSupported)
 			flags &= ~V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
 	} else {
 		flags &= ~kOutputOnlyFlags;
 		flags &= ~V4L2_BUF_FLAG_LAST;
+		// CAPTURE buffers take their timestamp source from the queue (VB2V).
+		flags &= ~V4L2_BUF_FLAG_TSTAMP_SRC_MASK;
 	}
 	buf.flags = flags;
 	buf.sequence = 0;
