@@ -111,6 +111,94 @@ int M2MContext::captureFormat(struct v4l2_pix_format_mplane *out) const
 	return 0;
 }
 
+int M2MContext::setCaptureFormat(struct v4l2_pix_format_mplane *fmt)
+{
+	struct v4l2_format f {};
+	f.type = capType_;
+	if (V4L2_TYPE_IS_MULTIPLANAR(capType_)) {
+		f.fmt.pix_mp = *fmt;
+	} else {
+		f.fmt.pix.width = fmt->width;
+		f.fmt.pix.height = fmt->height;
+		f.fmt.pix.pixelformat = fmt->pixelformat;
+		f.fmt.pix.field = V4L2_FIELD_NONE;
+	}
+	int ret = io_.ioctl(video_.get(), VIDIOC_S_FMT, &f);
+	if (ret)
+		return ret;
+	if (V4L2_TYPE_IS_MULTIPLANAR(capType_)) {
+		*fmt = f.fmt.pix_mp;
+	} else {
+		*fmt = {};
+		fmt->width = f.fmt.pix.width;
+		fmt->height = f.fmt.pix.height;
+		fmt->pixelformat = f.fmt.pix.pixelformat;
+		fmt->num_planes = 1;
+		fmt->plane_fmt[0].bytesperline = f.fmt.pix.bytesperline;
+		fmt->plane_fmt[0].sizeimage = f.fmt.pix.sizeimage;
+	}
+	return 0;
+}
+
+int M2MContext::enumFormats(uint32_t type, std::vector<uint32_t> *out) const
+{
+	out->clear();
+	for (uint32_t i = 0; i < 64; i++) {
+		struct v4l2_fmtdesc d {};
+		d.type = type;
+		d.index = i;
+		int ret = io_.ioctl(video_.get(), VIDIOC_ENUM_FMT, &d);
+		if (ret == -EINVAL)
+			return 0;	// past the end (V4L2C:v4l_enum_fmt)
+		if (ret)
+			return ret;
+		out->push_back(d.pixelformat);
+	}
+	return 0;
+}
+
+int M2MContext::addOutput(uint32_t count)
+{
+	struct v4l2_create_buffers cb {};
+	cb.count = count;
+	cb.memory = V4L2_MEMORY_MMAP;
+	cb.format.type = outType_;
+	int ret = io_.ioctl(video_.get(), VIDIOC_G_FMT, &cb.format);
+	if (ret)
+		return ret;
+	ret = io_.ioctl(video_.get(), VIDIOC_CREATE_BUFS, &cb);
+	if (ret)
+		return ret;
+	if (cb.count == 0)
+		return -ENOBUFS;
+	std::vector<std::pair<void *, size_t>> maps;
+	for (uint32_t i = cb.index; i < cb.index + cb.count; i++) {
+		struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
+		struct v4l2_buffer b {};
+		b.type = outType_;
+		b.memory = V4L2_MEMORY_MMAP;
+		b.index = i;
+		b.m.planes = planes;
+		b.length = VIDEO_MAX_PLANES;
+		ret = io_.ioctl(video_.get(), VIDIOC_QUERYBUF, &b);
+		void *p = nullptr;
+		size_t len = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].length : b.length;
+		uint32_t off = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].m.mem_offset : b.m.offset;
+		if (!ret)
+			ret = io_.mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, video_.get(), off, &p);
+		if (ret) {
+			// The buffers stay allocated (no REQBUFS while streaming); unmapped ones are
+			// simply never used.
+			for (auto &[q, l] : maps)
+				io_.munmap(q, l);
+			return ret;
+		}
+		maps.emplace_back(p, len);
+	}
+	outputMaps_.insert(outputMaps_.end(), maps.begin(), maps.end());
+	return 0;
+}
+
 int M2MContext::allocateOutput(uint32_t count)
 {
 	if (streaming_ || !outputMaps_.empty())
@@ -200,6 +288,17 @@ int M2MContext::streamOn()
 	return 0;
 }
 
+int M2MContext::streamOnQueue(uint32_t type)
+{
+	if (type != outType_ && type != capType_)
+		return -EINVAL;
+	int ret = io_.ioctl(video_.get(), VIDIOC_STREAMON, &type);
+	if (ret)
+		return ret;
+	(type == outType_ ? outStreaming_ : capStreaming_) = true;
+	return 0;
+}
+
 int M2MContext::streamOff()
 {
 	for (uint32_t type : {capType_, outType_}) {
@@ -207,7 +306,7 @@ int M2MContext::streamOff()
 		if (ret)
 			return ret;
 	}
-	streaming_ = false;
+	streaming_ = outStreaming_ = capStreaming_ = false;
 	return 0;
 }
 
@@ -233,7 +332,7 @@ int M2MContext::queueOutput(uint32_t index, int requestFd, uint64_t timestampNs,
 	return io_.ioctl(video_.get(), VIDIOC_QBUF, &b);
 }
 
-int M2MContext::queueCapture(uint32_t index)
+int M2MContext::queueCapture(uint32_t index, uint32_t numPlanes)
 {
 	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
 	struct v4l2_buffer b {};
@@ -242,7 +341,7 @@ int M2MContext::queueCapture(uint32_t index)
 	b.index = index;
 	if (V4L2_TYPE_IS_MULTIPLANAR(capType_)) {
 		b.m.planes = planes;
-		b.length = 1;
+		b.length = numPlanes ? numPlanes : 1;
 	}
 	return io_.ioctl(video_.get(), VIDIOC_QBUF, &b);
 }
@@ -284,6 +383,26 @@ int M2MContext::setControls(int requestFd, struct v4l2_ext_control *controls, ui
 	cs.count = count;
 	cs.controls = controls;
 	return io_.ioctl(video_.get(), VIDIOC_S_EXT_CTRLS, &cs);
+}
+
+int M2MContext::setCurrentControls(struct v4l2_ext_control *controls, uint32_t count)
+{
+	struct v4l2_ext_controls cs {};
+	cs.which = V4L2_CTRL_WHICH_CUR_VAL;
+	cs.count = count;
+	cs.controls = controls;
+	return io_.ioctl(video_.get(), VIDIOC_S_EXT_CTRLS, &cs);
+}
+
+int M2MContext::restartCapture()
+{
+	uint32_t type = capType_;
+	// VB2C:vb2_core_streamoff returns every queued buffer to userspace (DEQUEUED) and cannot
+	// fail for the right type; STREAMON then restarts the queue with no buffers queued.
+	int ret = io_.ioctl(video_.get(), VIDIOC_STREAMOFF, &type);
+	if (ret)
+		return ret;
+	return io_.ioctl(video_.get(), VIDIOC_STREAMON, &type);
 }
 
 } // namespace v4l2va

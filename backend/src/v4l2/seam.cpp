@@ -31,6 +31,7 @@ int openSeam(Seam *seam, std::string *error)
 	}
 	// The seam keeps its board alive (aliasing constructor: one ownership for both).
 	seam->io = std::shared_ptr<v4l2emu::DeviceIo>(board, &board->io());
+	seam->board = board;
 	seam->description = "emulated " + board->name() + " board (" +
 			    (options.kernel == v4l2emu::KernelVersion::V6_12 ? "6.12" : "mainline") + ")";
 	return 0;

@@ -5,6 +5,7 @@
 // emulated board when V4L2VA_EMULATED_BOARD names one (with the emulator's own V4L2EMU_*
 // options). Nothing else in the driver knows which one it got.
 
+#include <v4l2emu/board.h>
 #include <v4l2emu/device_io.h>
 
 #include <memory>
@@ -16,6 +17,8 @@ namespace v4l2va {
 struct Seam {
 	std::shared_ptr<v4l2emu::DeviceIo> io;
 	std::string description;
+	/// The emulated board behind io (nullptr on the kernel): for tests and diagnostics.
+	std::shared_ptr<v4l2emu::Board> board;
 };
 
 /// Returns 0 and the seam, or -EINVAL with a message for a bad environment (unknown board,

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+#include "image_copy.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace v4l2va {
+
+namespace {
+
+uint32_t alignUp(uint32_t v, uint32_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/// Luma rows a single-plane layout stores before its chroma (V4L2 format block height).
+uint32_t lumaRows(uint32_t fourcc, uint32_t height)
+{
+	switch (fourcc) {
+	case V4L2_PIX_FMT_NV12_32L32: return alignUp(height, 32);
+	case V4L2_PIX_FMT_NV12_4L4: return alignUp(height, 4);
+	default: return height;
+	}
+}
+
+bool is10Bit(uint32_t f)
+{
+	return f == V4L2_PIX_FMT_P010 || f == V4L2_PIX_FMT_NV15 || f == V4L2_PIX_FMT_NV20;
+}
+
+bool is422(uint32_t f)
+{
+	return f == V4L2_PIX_FMT_NV16 || f == V4L2_PIX_FMT_NV20;
+}
+
+/// Byte offset of byte `xb` of row `y` in a plane of the layout.
+size_t offsetIn(uint32_t fourcc, uint32_t stride, uint32_t xb, uint32_t y)
+{
+	switch (fourcc) {
+	case V4L2_PIX_FMT_NV12_32L32:
+		return (static_cast<size_t>(y / 32) * (stride / 32) + xb / 32) * 1024 + (y % 32) * 32 + xb % 32;
+	case V4L2_PIX_FMT_NV12_4L4:
+		return (static_cast<size_t>(y / 4) * (stride / 4) + xb / 4) * 16 + (y % 4) * 4 + xb % 4;
+	default:
+		return static_cast<size_t>(y) * stride + xb;
+	}
+}
+
+/// 10-bit sample i of a packed row (4 samples in 5 bytes, little endian: NV15/NV20).
+uint16_t packed10(const uint8_t *row, uint32_t i)
+{
+	const uint8_t *p = row + (i / 4) * 5;
+	uint32_t bits = (i % 4) * 10;
+	uint32_t word = p[bits / 8] | (static_cast<uint32_t>(p[bits / 8 + 1]) << 8);
+	return static_cast<uint16_t>((word >> (bits % 8)) & 0x3ff);
+}
+
+/// Sample as 16 bits, MSB-aligned like P010 (8-bit sources are scaled).
+uint16_t lumaSample(const CaptureView &v, uint32_t x, uint32_t y)
+{
+	switch (v.fourcc) {
+	case V4L2_PIX_FMT_P010:
+		return static_cast<uint16_t>(v.luma[y * v.stride + 2 * x] | (v.luma[y * v.stride + 2 * x + 1] << 8));
+	case V4L2_PIX_FMT_NV15:
+	case V4L2_PIX_FMT_NV20:
+		return static_cast<uint16_t>(packed10(v.luma + static_cast<size_t>(y) * v.stride, x) << 6);
+	default:
+		return static_cast<uint16_t>(v.luma[offsetIn(v.fourcc, v.stride, x, y)] << 8);
+	}
+}
+
+/// Chroma sample c (0 = Cb, 1 = Cr) at chroma position (cx, cy) of a 4:2:0 grid.
+uint16_t chromaSample(const CaptureView &v, uint32_t cx, uint32_t cy, unsigned c)
+{
+	uint32_t row = is422(v.fourcc) ? cy * 2 : cy;	// 4:2:2 has full-height chroma
+	switch (v.fourcc) {
+	case V4L2_PIX_FMT_YUV420: {
+		const uint8_t *plane = c ? v.chromaV : v.chroma;
+		return static_cast<uint16_t>(plane[static_cast<size_t>(row) * v.chromaStride + cx] << 8);
+	}
+	case V4L2_PIX_FMT_P010: {
+		size_t o = static_cast<size_t>(row) * v.chromaStride + 4 * cx + 2 * c;
+		return static_cast<uint16_t>(v.chroma[o] | (v.chroma[o + 1] << 8));
+	}
+	case V4L2_PIX_FMT_NV15:
+	case V4L2_PIX_FMT_NV20:
+		return static_cast<uint16_t>(
+			packed10(v.chroma + static_cast<size_t>(row) * v.chromaStride, 2 * cx + c) << 6);
+	default:
+		return static_cast<uint16_t>(v.chroma[offsetIn(v.fourcc, v.chromaStride, 2 * cx + c, row)] << 8);
+	}
+}
+
+} // namespace
+
+int describeCapture(const struct v4l2_pix_format_mplane &fmt, const PlaneMapping *planes,
+		    uint32_t numPlanes, CaptureView *view)
+{
+	CaptureView v;
+	v.fourcc = fmt.pixelformat;
+	v.width = fmt.width;
+	v.height = fmt.height;
+	v.stride = fmt.plane_fmt[0].bytesperline;
+	if (!numPlanes || !planes[0].data || !v.width || !v.height || !v.stride)
+		return -EINVAL;
+	uint32_t chromaRows;
+	switch (v.fourcc) {
+	case V4L2_PIX_FMT_NV12:
+	case V4L2_PIX_FMT_NV15:
+	case V4L2_PIX_FMT_P010:
+	case V4L2_PIX_FMT_NV12_32L32:
+	case V4L2_PIX_FMT_NV12_4L4:
+		chromaRows = v.fourcc == V4L2_PIX_FMT_NV12_32L32 ? alignUp(v.height, 64) / 2
+			   : v.fourcc == V4L2_PIX_FMT_NV12_4L4	? alignUp(v.height, 8) / 2
+								: (v.height + 1) / 2;
+		break;
+	case V4L2_PIX_FMT_NV16:
+	case V4L2_PIX_FMT_NV20:
+		chromaRows = v.height;
+		break;
+	case V4L2_PIX_FMT_YUV420:
+		chromaRows = (v.height + 1) / 2;
+		break;
+	default:
+		return -EINVAL;
+	}
+	size_t lumaBytes = static_cast<size_t>(v.stride) * lumaRows(v.fourcc, v.height);
+	v.luma = planes[0].data;
+	v.lumaSize = lumaBytes;
+	v.chromaStride = v.fourcc == V4L2_PIX_FMT_YUV420 ? v.stride / 2 : v.stride;
+	size_t chromaBytes = static_cast<size_t>(v.chromaStride) * chromaRows *
+			     (v.fourcc == V4L2_PIX_FMT_YUV420 ? 2 : 1);
+	if (numPlanes >= 2) {
+		// Multi-planar variant: chroma in its own plane.
+		v.chromaStride = fmt.plane_fmt[1].bytesperline ? fmt.plane_fmt[1].bytesperline : v.chromaStride;
+		v.chroma = planes[1].data;
+		v.chromaSize = planes[1].length;
+		if (planes[0].length < lumaBytes || !v.chroma || v.chromaSize < chromaBytes)
+			return -EINVAL;
+	} else {
+		if (planes[0].length < lumaBytes + chromaBytes)
+			return -EINVAL;
+		v.chroma = planes[0].data + lumaBytes;
+		v.chromaSize = chromaBytes;
+	}
+	if (v.fourcc == V4L2_PIX_FMT_YUV420)
+		v.chromaV = v.chroma + static_cast<size_t>(v.chromaStride) * chromaRows;
+	*view = v;
+	return 0;
+}
+
+bool linearFor(const CaptureView &view, uint32_t vaFourcc, uint32_t numPlanes)
+{
+	if (numPlanes != 1)
+		return false;	// a VA image is one buffer
+	return (vaFourcc == VA_FOURCC_NV12 && view.fourcc == V4L2_PIX_FMT_NV12) ||
+	       (vaFourcc == VA_FOURCC_P010 && view.fourcc == V4L2_PIX_FMT_P010);
+}
+
+bool imageLayout(uint32_t fourcc, uint32_t width, uint32_t height, VAImage *image)
+{
+	if (!width || !height || width > 16384 || height > 16384)
+		return false;
+	VAImage img {};
+	img.width = static_cast<uint16_t>(width);
+	img.height = static_cast<uint16_t>(height);
+	img.format.fourcc = fourcc;
+	img.format.byte_order = VA_LSB_FIRST;
+	uint32_t ch = (height + 1) / 2;
+	switch (fourcc) {
+	case VA_FOURCC_NV12:
+		img.format.bits_per_pixel = 12;
+		img.num_planes = 2;
+		img.pitches[0] = img.pitches[1] = alignUp(width, 16);
+		img.offsets[1] = img.pitches[0] * height;
+		img.data_size = img.offsets[1] + img.pitches[1] * ch;
+		break;
+	case VA_FOURCC_P010:
+		img.format.bits_per_pixel = 24;
+		img.num_planes = 2;
+		img.pitches[0] = img.pitches[1] = alignUp(width * 2, 32);
+		img.offsets[1] = img.pitches[0] * height;
+		img.data_size = img.offsets[1] + img.pitches[1] * ch;
+		break;
+	case VA_FOURCC_I420:
+		img.format.bits_per_pixel = 12;
+		img.num_planes = 3;
+		img.pitches[0] = alignUp(width, 16);
+		img.pitches[1] = img.pitches[2] = alignUp((width + 1) / 2, 8);
+		img.offsets[1] = img.pitches[0] * height;
+		img.offsets[2] = img.offsets[1] + img.pitches[1] * ch;
+		img.data_size = img.offsets[2] + img.pitches[2] * ch;
+		break;
+	default:
+		return false;
+	}
+	*image = img;
+	return true;
+}
+
+void copyToImage(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+		 const VAImage &image, uint8_t *dst)
+{
+	const uint32_t fourcc = image.format.fourcc;
+	uint8_t *dy = dst + image.offsets[0];
+	// Fast path: linear 8-bit to NV12 row by row.
+	if (fourcc == VA_FOURCC_NV12 && src.fourcc == V4L2_PIX_FMT_NV12) {
+		for (uint32_t r = 0; r < h; r++)
+			memcpy(dy + static_cast<size_t>(r) * image.pitches[0],
+			       src.luma + static_cast<size_t>(y + r) * src.stride + x, w);
+		uint8_t *duv = dst + image.offsets[1];
+		uint32_t cx = x & ~1u, cw = std::min(2 * ((w + 1) / 2), src.width - cx);
+		for (uint32_t r = 0; r < (h + 1) / 2 && y / 2 + r < (src.height + 1) / 2; r++)
+			memcpy(duv + static_cast<size_t>(r) * image.pitches[1],
+			       src.chroma + static_cast<size_t>(y / 2 + r) * src.chromaStride + cx, cw);
+		return;
+	}
+	const bool deep = fourcc == VA_FOURCC_P010;
+	for (uint32_t r = 0; r < h; r++) {
+		uint8_t *row = dy + static_cast<size_t>(r) * image.pitches[0];
+		for (uint32_t c = 0; c < w; c++) {
+			uint16_t s = lumaSample(src, x + c, y + r);
+			if (deep) {
+				row[2 * c] = static_cast<uint8_t>(s & 0xc0);
+				row[2 * c + 1] = static_cast<uint8_t>(s >> 8);
+			} else {
+				row[c] = static_cast<uint8_t>(s >> 8);
+			}
+		}
+	}
+	uint32_t cw = (w + 1) / 2, chh = (h + 1) / 2;
+	for (uint32_t r = 0; r < chh; r++) {
+		uint32_t cy = y / 2 + r;
+		if (cy >= (src.height + 1) / 2)
+			break;
+		for (uint32_t c = 0; c < cw; c++) {
+			uint32_t cx = x / 2 + c;
+			if (cx >= (src.width + 1) / 2)
+				break;
+			uint16_t cb = chromaSample(src, cx, cy, 0), cr = chromaSample(src, cx, cy, 1);
+			if (fourcc == VA_FOURCC_I420) {
+				dst[image.offsets[1] + static_cast<size_t>(r) * image.pitches[1] + c] =
+					static_cast<uint8_t>(cb >> 8);
+				dst[image.offsets[2] + static_cast<size_t>(r) * image.pitches[2] + c] =
+					static_cast<uint8_t>(cr >> 8);
+			} else if (deep) {
+				uint8_t *p = dst + image.offsets[1] + static_cast<size_t>(r) * image.pitches[1] + 4 * c;
+				p[0] = static_cast<uint8_t>(cb & 0xc0);
+				p[1] = static_cast<uint8_t>(cb >> 8);
+				p[2] = static_cast<uint8_t>(cr & 0xc0);
+				p[3] = static_cast<uint8_t>(cr >> 8);
+			} else {
+				uint8_t *p = dst + image.offsets[1] + static_cast<size_t>(r) * image.pitches[1] + 2 * c;
+				p[0] = static_cast<uint8_t>(cb >> 8);
+				p[1] = static_cast<uint8_t>(cr >> 8);
+			}
+		}
+	}
+}
+
+void copyFromImage(const VAImage &image, const uint8_t *src, uint32_t x, uint32_t y, uint32_t w,
+		   uint32_t h, const CaptureView &dstView, uint8_t *dstLuma, uint8_t *dstChroma)
+{
+	// Only linear NV12 images into linear NV12 capture (checked by the caller).
+	for (uint32_t r = 0; r < h; r++)
+		memcpy(dstLuma + static_cast<size_t>(y + r) * dstView.stride + x,
+		       src + image.offsets[0] + static_cast<size_t>(r) * image.pitches[0], w);
+	uint32_t cx = x & ~1u, cw = std::min(2 * ((w + 1) / 2), dstView.width - cx);
+	for (uint32_t r = 0; r < (h + 1) / 2 && y / 2 + r < (dstView.height + 1) / 2; r++)
+		memcpy(dstChroma + static_cast<size_t>(y / 2 + r) * dstView.chromaStride + cx,
+		       src + image.offsets[1] + static_cast<size_t>(r) * image.pitches[1], cw);
+}
+
+} // namespace v4l2va
