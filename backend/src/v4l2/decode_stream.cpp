@@ -564,7 +564,10 @@ int DecodeStream::reapHead(std::unique_lock<std::mutex> &lock, int timeoutMs)
 		int r = m2m_->dequeueCapture(&d);
 		uint32_t index = r == 0 ? d.index : static_cast<uint32_t>(head.captureIndex);
 		if (index < capture_.size() && capture_[index].state == CaptureState::Queued) {
-			bool failed = r != 0 || (d.flags & V4L2_BUF_FLAG_ERROR);
+			// The request completed (POLLPRI) but DQBUF cannot say how (the device was
+			// unplugged meanwhile): the job ran, its picture is in the buffer.
+			bool completed = p.revents & POLLPRI;
+			bool failed = r != 0 ? !completed : (d.flags & V4L2_BUF_FLAG_ERROR) != 0;
 			capture_[index].state = failed ? CaptureState::Failed : CaptureState::Done;
 		}
 	}
