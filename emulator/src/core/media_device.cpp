@@ -31,6 +31,7 @@ MediaDevice::MediaDevice(BoardImpl &board, std::string name, std::string path, u
 	: board_(board), name_(std::move(name)), path_(std::move(path)), major_(major),
 	  minor_(minor), engine_(makeSyntheticEngine())
 {
+	jobQueue_.reserve(16);
 	if (board_.options().scheduler == SchedulerMode::Threaded)
 		worker_ = std::thread([this] { workerLoop(); });
 }
@@ -207,7 +208,7 @@ void MediaDevice::tryRun()
 	scheduling_ = true;
 	while (!hasRunning_ && !jobQueue_.empty() && !unplugged()) {
 		Context *ctx = jobQueue_.front();
-		jobQueue_.pop_front();
+		jobQueue_.erase(jobQueue_.begin());
 		deviceRun(*ctx);
 		if (hasRunning_ && !running_.hung &&
 		    board_.options().scheduler == SchedulerMode::Deterministic)

@@ -140,7 +140,10 @@ private:
 	uint64_t requestIds_ = 0;
 
 	// Job queue of ready contexts (M2M: job_queue) and the running job.
-	std::deque<Context *> jobQueue_;
+	/// M2M's job_queue: contexts with a runnable job, each at most once (jobQueued). A vector
+	/// that keeps its capacity, so queueing a job allocates nothing in steady state (a deque
+	/// allocated a block every 64 pushes).
+	std::vector<Context *> jobQueue_;
 	RunningJob running_;
 	bool hasRunning_ = false;
 	bool scheduling_ = false;
