@@ -384,15 +384,17 @@ VAStatus Mpeg2State::unitControls(unsigned unit, const ReferenceResolver &refs,
 	if (out->count + 3 > kMaxControls)
 		return VA_STATUS_ERROR_MAX_NUM_EXCEEDED;
 	const VAPictureParameterBufferMPEG2 &p = vaPicture_;
-	// A reference the picture does not use, or one that names no decoded surface, is the
-	// picture itself (BOOT's mpeg2.c); hantro does the same with an unknown timestamp
-	// (hantro_g1_mpeg2_dec_set_buffers falls back to the destination buffer).
+	// A reference the picture does not use is the picture itself (FFmpeg's v4l2_request_mpeg2
+	// and BOOT's mpeg2.c do so for I pictures). One it uses but that names no picture of this
+	// stream (a surface of another context, or never decoded) becomes 0, which names no
+	// buffer: hantro then reads the destination buffer (hantro_g1_mpeg2_dec_set_buffers), and
+	// the emulator reports the missing reference instead of a self-reference.
 	uint64_t forward = targetTimestampNs, backward = targetTimestampNs;
 	if (p.picture_coding_type >= 2 && !refs.timestampOf(p.forward_reference_picture, &forward))
-		forward = targetTimestampNs;
+		forward = 0;
 	if (p.picture_coding_type == 3 &&
 	    !refs.timestampOf(p.backward_reference_picture, &backward))
-		backward = targetTimestampNs;
+		backward = 0;
 	picture_.forward_ref_ts = forward;
 	picture_.backward_ref_ts = backward;
 

@@ -25,8 +25,11 @@ VAStatus createContext(VADriverContextP ctx, VAConfigID configId, int width, int
 	if (width <= 0 || height <= 0)
 		return VA_STATUS_ERROR_INVALID_PARAMETER;
 	uint32_t w = static_cast<uint32_t>(width), h = static_cast<uint32_t>(height);
+	// The limits QuerySurfaceAttributes reports (ENUM_FRAMESIZES): outside them the decoder
+	// cannot work, whatever S_FMT would round the size to (libva-utils' test_va_api expects
+	// RESOLUTION_NOT_SUPPORTED there).
 	if ((caps.maxWidth && w > caps.maxWidth) || (caps.maxHeight && h > caps.maxHeight) ||
-	    (!caps.maxWidth && (w > 8192 || h > 8192)))
+	    w < caps.minWidth || h < caps.minHeight || (!caps.maxWidth && (w > 8192 || h > 8192)))
 		return VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED;
 	for (int i = 0; i < numTargets; i++)
 		if (!drv.surfaces.get(targets[i]))

@@ -55,9 +55,10 @@ VAStatus parseAttributes(uint32_t rtFormat, const VASurfaceAttrib *attribs, unsi
 	// the decoders do not promise; say so instead of decoding into the wrong memory.
 	if (external || (memType & ~known) || memType == 0)
 		return VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE;
-	bool tenBitFormat = rtFormat == VA_RT_FORMAT_YUV420_10;
-	if (fourcc != (tenBitFormat ? VA_FOURCC_P010 : VA_FOURCC_NV12) &&
-	    !(fourcc == VA_FOURCC_I420 && !tenBitFormat))
+	// The decoders write semi-planar 4:2:0 only: NV12, or P010 for 10-bit. The PixelFormat
+	// decides between them (libva-utils echoes a Main10 config's P010 with YUV420); I420 and
+	// the like are image formats for GetImage, not surface formats.
+	if (fourcc != VA_FOURCC_NV12 && fourcc != VA_FOURCC_P010)
 		return VA_STATUS_ERROR_INVALID_IMAGE_FORMAT;
 	out->fourcc = fourcc;
 	return VA_STATUS_SUCCESS;
@@ -84,7 +85,7 @@ VAStatus createSurfaces2(VADriverContextP ctx, unsigned int format, unsigned int
 		auto s = std::make_shared<Surface>();
 		s->width = width;
 		s->height = height;
-		s->rtFormat = format;
+		s->rtFormat = req.fourcc == VA_FOURCC_P010 ? VA_RT_FORMAT_YUV420_10 : VA_RT_FORMAT_YUV420;
 		s->fourcc = req.fourcc;
 		uint32_t id = drv.surfaces.insert(std::move(s));
 		if (id == VA_INVALID_ID) {

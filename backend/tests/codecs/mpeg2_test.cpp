@@ -566,9 +566,9 @@ TEST(Mpeg2Codec, MatricesFollowTheLoadFlags)
 	EXPECT_EQ(memcmp(q.non_intra_quantiser_matrix, flat, 64), 0);
 }
 
-// References that name no decoded surface, and those the picture type does not use, are the
-// target itself (as the I picture's are).
-TEST(Mpeg2Codec, UnresolvedReferencesNameTheTarget)
+// References the picture type does not use are the target itself (as the I picture's are);
+// used ones that name no decoded surface are 0, which names no buffer.
+TEST(Mpeg2Codec, UnresolvedReferencesNameNoBuffer)
 {
 	const Stream s = parseClip();
 	auto state = createState();
@@ -588,8 +588,9 @@ TEST(Mpeg2Codec, UnresolvedReferencesNameTheTarget)
 		UnitControls u;
 		ASSERT_EQ(state->unitControls(0, refs, 9000, &u), VA_STATUS_SUCCESS);
 		const auto &pc = payload<PictureCtrl>(u, V4L2_CID_STATELESS_MPEG2_PICTURE);
-		EXPECT_EQ(pc.forward_ref_ts, type == 2 ? 9000u : 1000u);
-		EXPECT_EQ(pc.backward_ref_ts, 9000u);
+		// A used reference that names nothing is 0 (no buffer); an unused one the target.
+		EXPECT_EQ(pc.forward_ref_ts, type == 2 ? 0u : 1000u);
+		EXPECT_EQ(pc.backward_ref_ts, type == 2 ? 9000u : 0u);
 	}
 }
 
