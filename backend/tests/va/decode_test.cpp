@@ -238,3 +238,81 @@ INSTANTIATE_TEST_SUITE_P(Codecs, VaDecode, ::testing::Values("mpeg2", "h264"),
 
 } // namespace
 } // namespace v4l2va::test
+
+namespace v4l2va::test {
+namespace {
+
+// Other boards and their particular paths: cedrus decodes H.264 slice by slice (one request
+// per slice, HOLD_CAPTURE_BUF between them) on a single-planar node; cedrus-tiled only writes
+// 32x32-tiled NV12, which GetImage detiles; visl; rkvdec on the 6.12 kernel.
+struct BoardCase {
+	const char *board;
+	const char *kernel;
+	const char *codec;
+	unsigned slices;
+	bool derivable;	///< the capture layout is linear NV12
+};
+
+class VaBoards : public ::testing::TestWithParam<BoardCase> {};
+
+TEST_P(VaBoards, DecodeAndReadBack)
+{
+	const BoardCase &c = GetParam();
+	DriverEnv env;
+	env.board = c.board;
+	env.kernel = c.kernel;
+	VaDriver drv(env);
+	ASSERT_EQ(drv.status(), VA_STATUS_SUCCESS);
+	const uint32_t w = 176, h = 144;
+	std::unique_ptr<FrameSource> source = std::string(c.codec) == "h264" ? makeH264Source(w, h, 8, c.slices)
+									   : makeSource(c.codec, w, h);
+	std::vector<VASurfaceID> s;
+	ASSERT_EQ(drv.createSurfaces(w, h, 3, &s), VA_STATUS_SUCCESS);
+	VAConfigID cfg;
+	ASSERT_EQ(drv.createConfig(source->profile(), &cfg), VA_STATUS_SUCCESS);
+	VAContextID ctx;
+	ASSERT_EQ(drv.vt().vaCreateContext(drv.ctx(), cfg, w, h, VA_PROGRESSIVE, s.data(), 3, &ctx), VA_STATUS_SUCCESS);
+	size_t framesBefore = 0;
+	for (unsigned n = 0; n < 6; n++) {
+		ASSERT_EQ(decodePicture(drv, ctx, *source, n, s[n % 3], n ? s[(n - 1) % 3] : VA_INVALID_SURFACE),
+			  VA_STATUS_SUCCESS) << n;
+		std::vector<uint8_t> nv12;
+		ASSERT_EQ(drv.download(s[n % 3], w, h, &nv12), VA_STATUS_SUCCESS);
+		bool zero = true;
+		EXPECT_NE(matchDecodedFrame(*drv.board(), nv12, w, h, &zero), 0u) << "picture " << n;
+		EXPECT_FALSE(zero);
+		// One job per request: one per picture (frame-based) or one per slice.
+		size_t frames = drv.board()->decodedFrames().size();
+		EXPECT_GE(frames, framesBefore + 1) << "picture " << n;
+		EXPECT_LE(frames, framesBefore + c.slices) << "picture " << n;
+		framesBefore = frames;
+	}
+	VAImage image;
+	VAStatus derive = drv.vt().vaDeriveImage(drv.ctx(), s[0], &image);
+	if (c.derivable) {
+		EXPECT_EQ(derive, VA_STATUS_SUCCESS);
+		drv.vt().vaDestroyImage(drv.ctx(), image.image_id);
+	} else {
+		EXPECT_EQ(derive, VA_STATUS_ERROR_OPERATION_FAILED) << "a tiled buffer cannot be derived";
+	}
+	EXPECT_EQ(diagnosticsText(*drv.board()), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Boards, VaBoards,
+	::testing::Values(BoardCase {"cedrus", "", "mpeg2", 1, true}, BoardCase {"cedrus", "", "h264", 1, true},
+			  BoardCase {"cedrus", "", "h264", 3, true}, BoardCase {"cedrus-tiled", "", "h264", 2, false},
+			  BoardCase {"cedrus-tiled", "", "mpeg2", 1, false}, BoardCase {"visl", "", "h264", 2, true},
+			  BoardCase {"visl", "", "mpeg2", 1, true}, BoardCase {"rkvdec", "6.12", "h264", 1, true},
+			  BoardCase {"hantro", "", "mpeg2", 1, true}),
+	[](const auto &info) {
+		std::string n = std::string(info.param.board) + "_" + info.param.codec + "_" +
+				std::to_string(info.param.slices) + "slice" + (info.param.kernel[0] ? "_612" : "");
+		for (char &ch : n)
+			if (ch == '-')
+				ch = '_';
+		return n;
+	});
+
+} // namespace
+} // namespace v4l2va::test
