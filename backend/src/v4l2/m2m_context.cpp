@@ -157,6 +157,33 @@ int M2MContext::enumFormats(uint32_t type, std::vector<uint32_t> *out) const
 	return 0;
 }
 
+int M2MContext::mapOutput(uint32_t first, uint32_t count, std::vector<std::pair<void *, size_t>> *maps)
+{
+	for (uint32_t i = first; i < first + count; i++) {
+		struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
+		struct v4l2_buffer b {};
+		b.type = outType_;
+		b.memory = V4L2_MEMORY_MMAP;
+		b.index = i;
+		b.m.planes = planes;
+		b.length = VIDEO_MAX_PLANES;
+		int ret = io_.ioctl(video_.get(), VIDIOC_QUERYBUF, &b);
+		void *p = nullptr;
+		size_t len = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].length : b.length;
+		uint32_t off = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].m.mem_offset : b.m.offset;
+		if (!ret)
+			ret = io_.mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, video_.get(), off, &p);
+		if (ret) {
+			for (auto &[q, l] : *maps)
+				io_.munmap(q, l);
+			maps->clear();
+			return ret;
+		}
+		maps->emplace_back(p, len);
+	}
+	return 0;
+}
+
 int M2MContext::addOutput(uint32_t count)
 {
 	struct v4l2_create_buffers cb {};
@@ -172,29 +199,10 @@ int M2MContext::addOutput(uint32_t count)
 	if (cb.count == 0)
 		return -ENOBUFS;
 	std::vector<std::pair<void *, size_t>> maps;
-	for (uint32_t i = cb.index; i < cb.index + cb.count; i++) {
-		struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
-		struct v4l2_buffer b {};
-		b.type = outType_;
-		b.memory = V4L2_MEMORY_MMAP;
-		b.index = i;
-		b.m.planes = planes;
-		b.length = VIDEO_MAX_PLANES;
-		ret = io_.ioctl(video_.get(), VIDIOC_QUERYBUF, &b);
-		void *p = nullptr;
-		size_t len = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].length : b.length;
-		uint32_t off = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].m.mem_offset : b.m.offset;
-		if (!ret)
-			ret = io_.mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, video_.get(), off, &p);
-		if (ret) {
-			// The buffers stay allocated (no REQBUFS while streaming); unmapped ones are
-			// simply never used.
-			for (auto &[q, l] : maps)
-				io_.munmap(q, l);
-			return ret;
-		}
-		maps.emplace_back(p, len);
-	}
+	// On failure the buffers stay allocated (no REQBUFS while streaming) and are never used.
+	ret = mapOutput(cb.index, cb.count, &maps);
+	if (ret)
+		return ret;
 	outputMaps_.insert(outputMaps_.end(), maps.begin(), maps.end());
 	return 0;
 }
@@ -211,32 +219,15 @@ int M2MContext::allocateOutput(uint32_t count)
 	if (ret)
 		return ret;
 	std::vector<std::pair<void *, size_t>> maps;
-	for (uint32_t i = 0; i < rb.count; i++) {
-		struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
-		struct v4l2_buffer b {};
-		b.type = outType_;
-		b.memory = V4L2_MEMORY_MMAP;
-		b.index = i;
-		b.m.planes = planes;
-		b.length = VIDEO_MAX_PLANES;
-		ret = io_.ioctl(video_.get(), VIDIOC_QUERYBUF, &b);
-		void *p = nullptr;
-		size_t len = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].length : b.length;
-		uint32_t off = V4L2_TYPE_IS_MULTIPLANAR(outType_) ? planes[0].m.mem_offset : b.m.offset;
-		if (!ret)
-			ret = io_.mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, video_.get(), off, &p);
-		if (ret) {
-			// Undo: unmap what was mapped, then free the buffers (not streaming).
-			for (auto &[q, l] : maps)
-				io_.munmap(q, l);
-			struct v4l2_requestbuffers undo {};
-			undo.type = outType_;
-			undo.memory = V4L2_MEMORY_MMAP;
-			int undoRet = io_.ioctl(video_.get(), VIDIOC_REQBUFS, &undo);
-			(void)undoRet;	// the original error is the one to report
-			return ret;
-		}
-		maps.emplace_back(p, len);
+	ret = mapOutput(0, rb.count, &maps);
+	if (ret) {
+		// Undo: free the buffers again (not streaming, nothing mapped any more).
+		struct v4l2_requestbuffers undo {};
+		undo.type = outType_;
+		undo.memory = V4L2_MEMORY_MMAP;
+		int undoRet = io_.ioctl(video_.get(), VIDIOC_REQBUFS, &undo);
+		(void)undoRet;	// the original error is the one to report
+		return ret;
 	}
 	outputMaps_ = std::move(maps);
 	return 0;

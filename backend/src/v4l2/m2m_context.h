@@ -86,6 +86,8 @@ public:
 private:
 	M2MContext(v4l2emu::DeviceIo &io, SeamFd video, SeamFd media, bool mplane);
 	int dequeue(uint32_t type, Dequeued *out);
+	/// QUERYBUF + mmap of OUTPUT buffers first..first+count-1; on failure nothing stays mapped.
+	int mapOutput(uint32_t first, uint32_t count, std::vector<std::pair<void *, size_t>> *maps);
 
 	v4l2emu::DeviceIo &io_;
 	SeamFd video_;

@@ -85,6 +85,30 @@ VAStatus captureViewOf(Driver &drv, VASurfaceID id, Surface &s, CaptureView *vie
 	return VA_STATUS_SUCCESS;
 }
 
+/// What GetImage and PutImage work on: the surface, the image and its buffer, looked up and
+/// validated, the surface's decode completed.
+struct ImageTransfer {
+	std::shared_ptr<Surface> surface;
+	std::shared_ptr<Image> image;
+	std::shared_ptr<Buffer> buffer;
+};
+
+VAStatus prepareTransfer(Driver &drv, VASurfaceID surfaceId, VAImageID imageId, ImageTransfer *t)
+{
+	t->surface = drv.surfaces.get(surfaceId);
+	if (!t->surface)
+		return VA_STATUS_ERROR_INVALID_SURFACE;
+	t->image = drv.images.get(imageId);
+	if (!t->image)
+		return VA_STATUS_ERROR_INVALID_IMAGE;
+	t->buffer = drv.buffers.get(t->image->image.buf);
+	if (!t->buffer || t->buffer->size() < t->image->image.data_size)
+		return VA_STATUS_ERROR_INVALID_IMAGE;
+	VAStatus st = waitSurface(*t->surface, drv.syncTimeoutMs);
+	// A picture that decoded with an error is still read (what the hardware wrote).
+	return st == VA_STATUS_ERROR_DECODING_ERROR ? VA_STATUS_SUCCESS : st;
+}
+
 } // namespace
 
 VAStatus queryImageFormats(VADriverContextP ctx, VAImageFormat *formats, int *num)
@@ -175,20 +199,15 @@ VAStatus getImage(VADriverContextP ctx, VASurfaceID surfaceId, int x, int y, uns
 		  unsigned int height, VAImageID imageId)
 {
 	Driver &drv = driverOf(ctx);
-	auto s = drv.surfaces.get(surfaceId);
-	if (!s)
-		return VA_STATUS_ERROR_INVALID_SURFACE;
-	auto img = drv.images.get(imageId);
-	if (!img)
-		return VA_STATUS_ERROR_INVALID_IMAGE;
-	auto buf = drv.buffers.get(img->image.buf);
-	if (!buf)
-		return VA_STATUS_ERROR_INVALID_IMAGE;
 	if (x < 0 || y < 0 || width == 0 || height == 0)
 		return VA_STATUS_ERROR_INVALID_PARAMETER;
-	VAStatus st = waitSurface(*s, drv.syncTimeoutMs);
-	if (st != VA_STATUS_SUCCESS && st != VA_STATUS_ERROR_DECODING_ERROR)
+	ImageTransfer t;
+	VAStatus st = prepareTransfer(drv, surfaceId, imageId, &t);
+	if (st != VA_STATUS_SUCCESS)
 		return st;
+	Surface *s = t.surface.get();
+	const auto &img = t.image;
+	const auto &buf = t.buffer;
 	std::lock_guard lock(s->mutex);
 	CaptureView view;
 	std::shared_ptr<DecodeStream> stream;
@@ -205,8 +224,6 @@ VAStatus getImage(VADriverContextP ctx, VASurfaceID surfaceId, int x, int y, uns
 	uint32_t h = static_cast<uint32_t>(std::min<uint64_t>(height, view.height > static_cast<uint32_t>(y) ? view.height - y : 0));
 	if (!w || !h)
 		return VA_STATUS_ERROR_INVALID_PARAMETER;
-	if (buf->size() < img->image.data_size)
-		return VA_STATUS_ERROR_INVALID_IMAGE;
 	copyToImage(view, static_cast<uint32_t>(x), static_cast<uint32_t>(y), w, h, img->image, buf->data());
 	return VA_STATUS_SUCCESS;
 }
@@ -216,26 +233,21 @@ VAStatus putImage(VADriverContextP ctx, VASurfaceID surfaceId, VAImageID imageId
 		  unsigned int dstH)
 {
 	Driver &drv = driverOf(ctx);
-	auto s = drv.surfaces.get(surfaceId);
-	if (!s)
-		return VA_STATUS_ERROR_INVALID_SURFACE;
-	auto img = drv.images.get(imageId);
-	if (!img)
-		return VA_STATUS_ERROR_INVALID_IMAGE;
-	auto buf = drv.buffers.get(img->image.buf);
-	if (!buf)
-		return VA_STATUS_ERROR_INVALID_IMAGE;
 	// No scaling, no offsets in the image: what uploads (FFmpeg hwupload, mpv probes) use.
 	if (srcX != 0 || srcY != 0 || srcW != dstW || srcH != dstH || dstX < 0 || dstY < 0)
 		return VA_STATUS_ERROR_UNIMPLEMENTED;
+	ImageTransfer t;
+	VAStatus st = prepareTransfer(drv, surfaceId, imageId, &t);
+	if (st != VA_STATUS_SUCCESS)
+		return st;
+	Surface *s = t.surface.get();
+	const auto &img = t.image;
+	const auto &buf = t.buffer;
 	if (img->image.format.fourcc != VA_FOURCC_NV12)
 		return VA_STATUS_ERROR_UNIMPLEMENTED;
 	if (srcW == 0 || srcH == 0 || srcW > img->image.width || srcH > img->image.height ||
 	    static_cast<uint64_t>(dstX) + dstW > s->width || static_cast<uint64_t>(dstY) + dstH > s->height)
 		return VA_STATUS_ERROR_INVALID_PARAMETER;
-	VAStatus st = waitSurface(*s, drv.syncTimeoutMs);
-	if (st != VA_STATUS_SUCCESS && st != VA_STATUS_ERROR_DECODING_ERROR)
-		return st;
 	std::lock_guard lock(s->mutex);
 	CaptureView view;
 	std::shared_ptr<DecodeStream> stream;

@@ -149,6 +149,39 @@ TEST_P(VaDecode, DeriveImageMapsTheCaptureBufferAndPinsIt)
 	EXPECT_EQ(drv.vt().vaDestroyImage(drv.ctx(), image.image_id), VA_STATUS_ERROR_INVALID_IMAGE);
 }
 
+TEST_P(VaDecode, PutImageUploadsWhatGetImageReadsBack)
+{
+	// FFmpeg's hwupload without derive: CreateImage + MapBuffer + PutImage (consumer-patterns
+	// §2.5); the surface then reads back exactly the uploaded picture.
+	std::vector<VASurfaceID> s;
+	ASSERT_EQ(drv.createSurfaces(source->width(), source->height(), 1, &s), VA_STATUS_SUCCESS);
+	VAContextID ctx = makeContext(s);
+	ASSERT_EQ(decodePicture(drv, ctx, *source, 0, s[0], VA_INVALID_SURFACE), VA_STATUS_SUCCESS);
+	VAImageFormat fmt {};
+	fmt.fourcc = VA_FOURCC_NV12;
+	VAImage image;
+	const unsigned w = source->width(), h = source->height();
+	ASSERT_EQ(drv.vt().vaCreateImage(drv.ctx(), &fmt, w, h, &image), VA_STATUS_SUCCESS);
+	void *p = nullptr;
+	ASSERT_EQ(drv.vt().vaMapBuffer(drv.ctx(), image.buf, &p), VA_STATUS_SUCCESS);
+	std::vector<uint8_t> uploaded(w * h * 3 / 2);
+	for (size_t i = 0; i < uploaded.size(); i++)
+		uploaded[i] = static_cast<uint8_t>(i * 7 + 3);
+	auto *base = static_cast<uint8_t *>(p);
+	for (unsigned r = 0; r < h; r++)
+		memcpy(base + image.offsets[0] + r * image.pitches[0], uploaded.data() + r * w, w);
+	for (unsigned r = 0; r < h / 2; r++)
+		memcpy(base + image.offsets[1] + r * image.pitches[1], uploaded.data() + w * h + r * w, w);
+	ASSERT_EQ(drv.vt().vaUnmapBuffer(drv.ctx(), image.buf), VA_STATUS_SUCCESS);
+	ASSERT_EQ(drv.vt().vaPutImage(drv.ctx(), s[0], image.image_id, 0, 0, w, h, 0, 0, w, h), VA_STATUS_SUCCESS);
+	EXPECT_EQ(drv.vt().vaPutImage(drv.ctx(), s[0], image.image_id, 0, 0, w, h, 0, 0, w / 2, h / 2),
+		  VA_STATUS_ERROR_UNIMPLEMENTED) << "scaling is not offered";
+	EXPECT_EQ(drv.vt().vaDestroyImage(drv.ctx(), image.image_id), VA_STATUS_SUCCESS);
+	std::vector<uint8_t> nv12;
+	ASSERT_EQ(drv.download(s[0], w, h, &nv12), VA_STATUS_SUCCESS);
+	EXPECT_EQ(nv12, uploaded);
+}
+
 TEST_P(VaDecode, ProbeSurfacesWithoutContextCanBeDerivedExportedAndRead)
 {
 	// FFmpeg's derive probe, GStreamer's status probe, mpv's export probe: no context exists.
