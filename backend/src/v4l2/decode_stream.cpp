@@ -546,6 +546,8 @@ int DecodeStream::reapHead(std::unique_lock<std::mutex> &lock, int timeoutMs)
 	} else {
 		ret = io_.poll(&p, 1, 0);
 	}
+	if (ret == -EINTR)
+		return -EAGAIN;	// a signal: the caller waits again (its deadline still holds)
 	if (ret < 0)
 		return ret;
 	if (ret == 0)
