@@ -53,41 +53,11 @@ constexpr uint32_t kExportRead = VA_EXPORT_SURFACE_READ_ONLY | VA_EXPORT_SURFACE
 constexpr uint32_t kExportReadWrite =
 	VA_EXPORT_SURFACE_READ_WRITE | VA_EXPORT_SURFACE_SEPARATE_LAYERS;
 
-class PatternBase : public ::testing::Test {
+class PatternBase : public ::testing::Test, protected DriverSession {
 protected:
 	void SetUp() override { start({}); }
 	void TearDown() override { expectNothingLeft(); }
 
-	void start(const DriverEnv &env)
-	{
-		drv_.reset();
-		drv_ = std::make_unique<VaDriver>(env);
-		ASSERT_EQ(drv_->status(), VA_STATUS_SUCCESS);
-		ASSERT_NE(drv_->board(), nullptr);
-	}
-	VaDriver &drv() { return *drv_; }
-	const VADriverVTable &vt() { return drv_->vt(); }
-	VADriverContextP ctx() { return drv_->ctx(); }
-	v4l2emu::Board &board() { return *drv_->board(); }
-
-	/// No diagnostics; after vaTerminate no fd, mapping, plane memory, context or request.
-	void expectNothingLeft()
-	{
-		std::shared_ptr<v4l2emu::Board> b = drv_ ? drv_->shareBoard() : nullptr;
-		if (!b)
-			return;
-		EXPECT_EQ(diagnosticsText(*b), "");
-		EXPECT_EQ(drv_->terminate(), VA_STATUS_SUCCESS);
-		v4l2emu::BoardStats st = b->stats();
-		EXPECT_EQ(st.openFds, 0u) << "fds left after vaTerminate";
-		EXPECT_EQ(st.liveMappings, 0u) << "mappings left after vaTerminate";
-		EXPECT_EQ(st.liveMemory, 0u) << "plane memory left after vaTerminate";
-		for (const v4l2emu::DeviceStats &d : st.devices) {
-			EXPECT_EQ(d.openContexts, 0u) << d.name;
-			EXPECT_EQ(d.liveRequests, 0u) << d.name;
-			EXPECT_EQ(d.liveBuffers, 0u) << d.name;
-		}
-	}
 
 	std::vector<VAImageFormat> imageFormats()
 	{
@@ -298,8 +268,6 @@ protected:
 		expectNv12Is(readExport(d, w, h), w, h, signature, what + " (exported dma-buf)");
 		closeExport(d);
 	}
-
-	std::unique_ptr<VaDriver> drv_;
 };
 
 class ConsumerPatternProbe : public PatternBase, public ::testing::WithParamInterface<std::string> {

@@ -54,45 +54,14 @@ std::vector<VASurfaceAttrib> ffmAttribs(uint32_t fourcc)
 			      VAGenericValueTypeInteger, VA_SURFACE_ATTRIB_MEM_TYPE_VA)};
 }
 
-class ConsumerPatternFfmpeg : public ::testing::TestWithParam<std::string> {
+class ConsumerPatternFfmpeg : public ::testing::TestWithParam<std::string>, protected DriverSession {
 protected:
 	void SetUp() override { start({}); }
 	void TearDown() override { expectNothingLeft(); }
 
-	void start(const DriverEnv &env)
-	{
-		drv_.reset();
-		drv_ = std::make_unique<VaDriver>(env);
-		ASSERT_EQ(drv_->status(), VA_STATUS_SUCCESS);
-		ASSERT_NE(drv_->board(), nullptr);
-	}
-	VaDriver &drv() { return *drv_; }
-	const VADriverVTable &vt() { return drv_->vt(); }
-	VADriverContextP ctx() { return drv_->ctx(); }
-	v4l2emu::Board &board() { return *drv_->board(); }
 	std::unique_ptr<FrameSource> source(uint32_t w, uint32_t h)
 	{
 		return makeSource(GetParam(), w, h);
-	}
-
-	/// No diagnostics; after vaTerminate no fd, mapping, plane memory, context or request.
-	void expectNothingLeft()
-	{
-		std::shared_ptr<v4l2emu::Board> b = drv_ ? drv_->shareBoard() : nullptr;
-		if (!b)
-			return;
-		EXPECT_EQ(diagnosticsText(*b), "");
-		EXPECT_EQ(drv_->terminate(), VA_STATUS_SUCCESS);
-		v4l2emu::BoardStats st = b->stats();
-		EXPECT_EQ(st.openFds, 0u) << "fds left after vaTerminate";
-		EXPECT_EQ(st.liveMappings, 0u) << "mappings left after vaTerminate";
-		EXPECT_EQ(st.liveMemory, 0u) << "plane memory left after vaTerminate";
-		for (const v4l2emu::DeviceStats &d : st.devices) {
-			EXPECT_EQ(d.openContexts, 0u) << d.name;
-			EXPECT_EQ(d.liveRequests, 0u) << d.name;
-			EXPECT_EQ(d.liveBuffers, 0u) << d.name;
-		}
-		EXPECT_EQ(diagnosticsText(*b), "") << "after vaTerminate";
 	}
 
 	/// HWC:vaapi_device_init: the image format cache and the vendor quirk lookup.
@@ -268,8 +237,6 @@ protected:
 			  VA_STATUS_SUCCESS);
 		return all->empty() ? VA_INVALID_SURFACE : all->back();
 	}
-
-	std::unique_ptr<VaDriver> drv_;
 };
 
 TEST_P(ConsumerPatternFfmpeg, Ff51NormalFixedPoolCreatedBeforeTheContext)

@@ -3,6 +3,8 @@
 
 #include "engine/picture.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 
 namespace v4l2va::test {
@@ -117,6 +119,33 @@ std::string diagnosticsText(v4l2emu::Board &board)
 		out += std::string(v4l2emu::toString(d.kind)) + " [" + d.device + " job " +
 		       std::to_string(d.job) + "]: " + d.message + "\n";
 	return out;
+}
+
+void DriverSession::start(const DriverEnv &env)
+{
+	drv_.reset();
+	drv_ = std::make_unique<VaDriver>(env);
+	ASSERT_EQ(drv_->status(), VA_STATUS_SUCCESS);
+	ASSERT_NE(drv_->board(), nullptr);
+}
+
+void DriverSession::expectNothingLeft()
+{
+	std::shared_ptr<v4l2emu::Board> b = drv_ ? drv_->shareBoard() : nullptr;
+	if (!b)
+		return;
+	EXPECT_EQ(diagnosticsText(*b), "");
+	EXPECT_EQ(drv_->terminate(), VA_STATUS_SUCCESS);
+	v4l2emu::BoardStats st = b->stats();
+	EXPECT_EQ(st.openFds, 0u) << "fds left after vaTerminate";
+	EXPECT_EQ(st.liveMappings, 0u) << "mappings left after vaTerminate";
+	EXPECT_EQ(st.liveMemory, 0u) << "plane memory left after vaTerminate";
+	for (const v4l2emu::DeviceStats &d : st.devices) {
+		EXPECT_EQ(d.openContexts, 0u) << d.name;
+		EXPECT_EQ(d.liveRequests, 0u) << d.name;
+		EXPECT_EQ(d.liveBuffers, 0u) << d.name;
+	}
+	EXPECT_EQ(diagnosticsText(*b), "") << "after vaTerminate";
 }
 
 } // namespace v4l2va::test

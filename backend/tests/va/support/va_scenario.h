@@ -36,4 +36,20 @@ uint64_t matchDecodedFrame(v4l2emu::Board &board, const std::vector<uint8_t> &nv
 /// Diagnostics of the board as one string per line, empty when there are none.
 std::string diagnosticsText(v4l2emu::Board &board);
 
+/// One driver instance per test, and the end-of-test check every consumer pattern makes.
+class DriverSession {
+protected:
+	/// (Re)creates the driver with this environment; fails the test if it does not come up.
+	void start(const DriverEnv &env);
+	VaDriver &drv() { return *drv_; }
+	const VADriverVTable &vt() { return drv_->vt(); }
+	VADriverContextP ctx() { return drv_->ctx(); }
+	v4l2emu::Board &board() { return *drv_->board(); }
+	/// No diagnostics; after vaTerminate no fd, mapping, plane memory, context, request or
+	/// buffer is left on the board.
+	void expectNothingLeft();
+
+	std::unique_ptr<VaDriver> drv_;
+};
+
 } // namespace v4l2va::test
