@@ -47,8 +47,12 @@ VAStatus createBuffer(VADriverContextP ctx, VAContextID context, VABufferType ty
 	buf->mapped = false;
 	buf->ownedByImage = false;
 	buf->storage.resize(bytes);	// within capacity when recycled: no allocation
+	// A recycled buffer holds the bytes of its previous life: a buffer created without data
+	// starts zeroed (gstreamer-vaapi maps it and fills only some fields).
 	if (data)
 		memcpy(buf->storage.data(), data, bytes);
+	else
+		memset(buf->storage.data(), 0, bytes);
 	uint32_t bufferId = drv.buffers.insert(buf);
 	if (bufferId == VA_INVALID_ID)
 		return VA_STATUS_ERROR_MAX_NUM_EXCEEDED;

@@ -33,6 +33,8 @@ Context::Context(VideoNode &node, uint64_t id)
 	controls_ = std::make_unique<ControlHandler>(*this, node.driver().controls());
 	node.driver().openContext(*this);
 	device().liveContexts++;
+	// V4L2C:v4l2_prio_open: every open starts at DEFAULT.
+	device().priorityCounts[priority]++;
 }
 
 Context::~Context()
@@ -40,6 +42,7 @@ Context::~Context()
 	if (!released_)
 		release();
 	device().liveContexts--;
+	device().priorityCounts[priority]--;	// V4L2C:v4l2_prio_close
 }
 
 MediaDevice &Context::device() const

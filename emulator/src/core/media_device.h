@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <array>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,16 @@ public:
 	uint64_t nextContextId() { return ++contextIds_; }
 	uint64_t nextRequestId() { return ++requestIds_; }
 	std::atomic<uint64_t> liveContexts{0};
+	/// V4L2C:v4l2_prio_state of the video node: opens per priority (under the device lock).
+	std::array<uint32_t, 4> priorityCounts {};
+	/// V4L2C:v4l2_prio_max: the highest priority any open holds.
+	uint32_t maxPriority() const
+	{
+		for (uint32_t p = 3; p > 0; p--)
+			if (priorityCounts[p])
+				return p;
+		return 0;
+	}
 	std::atomic<uint64_t> liveRequests{0};
 	std::atomic<uint64_t> liveBuffers{0};
 	/// Written under lock(), read by stats() without it.

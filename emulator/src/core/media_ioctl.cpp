@@ -2,6 +2,7 @@
 // ioctls on media nodes (MCD = mc-device.c): device info, topology as built by
 // M2M:v4l2_m2m_register_media_controller, and request allocation.
 #include "board_impl.h"
+#include "usercopy.h"
 #include "video_ioctl.h"
 
 #include <linux/media.h>
@@ -45,6 +46,22 @@ void entityName(const VideoNode &node, const char *suffix, char *out, size_t siz
 	snprintf(out, size, "%s-%s", node.driver().cardName(), suffix);
 }
 
+/// Pad flags of the m2m topology's pads, by entity and index.
+uint32_t padFlags(const Topology::Entity &e, uint32_t index)
+{
+	bool source = (e.pads == 1 && e.id == 1) || (e.pads == 2 && index == 1);
+	return source ? MEDIA_PAD_FL_SOURCE : MEDIA_PAD_FL_SINK;
+}
+
+/// copy_to_user of one array element through a user pointer, advancing it; -EFAULT if the
+/// memory is not writable (the kernel keeps counting and returns -EFAULT at the end).
+template<typename T> int putUser(T *&user, const T &value)
+{
+	int ret = copyToUser(user, &value, sizeof(value));
+	user++;
+	return ret ? -EFAULT : 0;
+}
+
 int getTopology(const MediaDevice &dev, struct media_v2_topology &topo)
 {
 	// MCD:media_device_get_topology: counts are always returned; arrays are filled when a
@@ -66,7 +83,7 @@ int getTopology(const MediaDevice &dev, struct media_v2_topology &topo)
 		k.id = gobjId(kTypeEntity, e.id);
 		k.function = e.function;
 		entityName(node, e.suffix, k.name, sizeof(k.name));
-		*ents++ = k;
+		ret = putUser(ents, k);
 	}
 	topo.num_entities = i;
 	topo.reserved1 = 0;
@@ -82,7 +99,7 @@ int getTopology(const MediaDevice &dev, struct media_v2_topology &topo)
 			k.intf_type = MEDIA_INTF_T_V4L_VIDEO;
 			k.devnode.major = node.major();
 			k.devnode.minor = node.minor();
-			*intfs = k;
+			ret = putUser(intfs, k);
 		}
 	}
 	topo.num_interfaces = i;
@@ -102,10 +119,9 @@ int getTopology(const MediaDevice &dev, struct media_v2_topology &topo)
 			struct media_v2_pad k {};
 			k.id = gobjId(kTypePad, e.firstPad + p);
 			k.entity_id = gobjId(kTypeEntity, e.id);
-			bool source = (e.pads == 1 && e.id == 1) || (e.pads == 2 && p == 1);
-			k.flags = source ? MEDIA_PAD_FL_SOURCE : MEDIA_PAD_FL_SINK;
+			k.flags = padFlags(e, p);
 			k.index = p;
-			*pads++ = k;
+			ret = putUser(pads, k);
 		}
 	}
 	topo.num_pads = i;
@@ -129,7 +145,7 @@ int getTopology(const MediaDevice &dev, struct media_v2_topology &topo)
 			ret = -ENOSPC;
 			continue;
 		}
-		*links++ = l;
+		ret = putUser(links, l);
 	}
 	topo.num_links = i;
 	topo.reserved4 = 0;
@@ -168,6 +184,45 @@ int enumEntities(const MediaDevice &dev, struct media_entity_desc &ed)
 	return 0;
 }
 
+int enumLinks(struct media_links_enum &le)
+{
+	// MCD:media_device_enum_links: the entity's pads, then its outgoing data links (backlinks
+	// and interface links are not listed); -EFAULT on an unwritable array.
+	const Topology::Entity *found = nullptr;
+	for (const auto &e : Topology::kEntities)
+		if (e.id == (le.entity & ~MEDIA_ENT_ID_FLAG_NEXT))
+			found = &e;
+	if (!found)
+		return -EINVAL;
+	if (le.pads) {
+		struct media_pad_desc *upad = le.pads;
+		for (uint32_t p = 0; p < found->pads; p++) {
+			struct media_pad_desc k {};
+			k.entity = found->id;
+			k.index = static_cast<uint16_t>(p);
+			k.flags = padFlags(*found, p);
+			if (putUser(upad, k))
+				return -EFAULT;
+		}
+	}
+	if (le.links && found->id != 6) {
+		// source:0 -> proc:0, proc:1 -> sink:0 (M2M:v4l2_m2m_register_media_controller).
+		struct media_link_desc k {};
+		k.source.entity = found->id;
+		k.source.index = found->id == 1 ? 0 : 1;
+		k.source.flags = MEDIA_PAD_FL_SOURCE;
+		k.sink.entity = found->id == 1 ? 3 : 6;
+		k.sink.index = 0;
+		k.sink.flags = MEDIA_PAD_FL_SINK;
+		k.flags = MEDIA_LNK_FL_IMMUTABLE | MEDIA_LNK_FL_ENABLED;
+		struct media_link_desc *ulink = le.links;
+		if (putUser(ulink, k))
+			return -EFAULT;
+	}
+	memset(le.reserved, 0, sizeof(le.reserved));
+	return 0;
+}
+
 } // namespace
 
 int mediaIoctl(BoardImpl &board, MediaFile &file, unsigned long cmd, void *arg)
@@ -193,6 +248,8 @@ int mediaIoctl(BoardImpl &board, MediaFile &file, unsigned long cmd, void *arg)
 		return getTopology(dev, *static_cast<struct media_v2_topology *>(arg));
 	case MEDIA_IOC_ENUM_ENTITIES:
 		return enumEntities(dev, *static_cast<struct media_entity_desc *>(arg));
+	case MEDIA_IOC_ENUM_LINKS:
+		return enumLinks(*static_cast<struct media_links_enum *>(arg));
 	case MEDIA_IOC_REQUEST_ALLOC: {
 		Request *req = nullptr;
 		int ret = dev.allocRequest(&req);

@@ -239,7 +239,8 @@ int subscribeEvent(Context &ctx, const struct v4l2_event_subscription &sub)
 			return 0;
 	ctx.subscriptions.push_back({sub.id, sub.flags});
 	ctx.events.reserve(ctx.subscriptions.size());
-	if (sub.flags & V4L2_EVENT_SUB_FL_SEND_INITIAL)
+	// CAPI:v4l2_ctrl_add_event: no initial event for a control class.
+	if ((sub.flags & V4L2_EVENT_SUB_FL_SEND_INITIAL) && c->def.type != V4L2_CTRL_TYPE_CTRL_CLASS)
 		ctx.queueControlEvent(*c, V4L2_EVENT_CTRL_CH_VALUE | V4L2_EVENT_CTRL_CH_FLAGS, true);
 	return 0;
 }
@@ -292,6 +293,27 @@ int videoIoctl(BoardImpl &board, VideoFile &file, unsigned long cmd, void *arg,
 	MediaDevice &dev = ctx.device();
 	bool nonblocking = file.flags & O_NONBLOCK;
 
+	// IOC:__video_do_ioctl: ioctls flagged INFO_FL_PRIO fail with EBUSY (v4l2_prio_check)
+	// when another open of the node holds a higher priority.
+	switch (cmd) {
+	case VIDIOC_S_FMT:
+	case VIDIOC_REQBUFS:
+	case VIDIOC_CREATE_BUFS:
+	case VIDIOC_STREAMON:
+	case VIDIOC_STREAMOFF:
+	case VIDIOC_S_CTRL:
+	case VIDIOC_S_EXT_CTRLS:
+	case VIDIOC_S_SELECTION:
+	case VIDIOC_S_PRIORITY:
+	case VIDIOC_DECODER_CMD:
+	case VIDIOC_REMOVE_BUFS:
+		if (static_cast<uint32_t>(ctx.priority) < dev.maxPriority())
+			return -EBUSY;
+		break;
+	default:
+		break;
+	}
+
 	switch (cmd) {
 	case VIDIOC_QUERYCAP: {
 		auto &cap = *static_cast<struct v4l2_capability *>(arg);
@@ -322,9 +344,12 @@ int videoIoctl(BoardImpl &board, VideoFile &file, unsigned long cmd, void *arg,
 		return node.driver().enumFramesizes(ctx, fs);
 	}
 	case VIDIOC_G_SELECTION:
-	case VIDIOC_S_SELECTION:
-		return node.driver().selection(ctx, *static_cast<struct v4l2_selection *>(arg),
-					       cmd == VIDIOC_S_SELECTION);
+	case VIDIOC_S_SELECTION: {
+		// IOC: both are INFO_FL_CLEAR(v4l2_selection, r): the core zeroes what follows r.
+		auto &sel = *static_cast<struct v4l2_selection *>(arg);
+		memset(sel.reserved, 0, sizeof(sel.reserved));
+		return node.driver().selection(ctx, sel, cmd == VIDIOC_S_SELECTION);
+	}
 	case VIDIOC_REQBUFS: {
 		auto &rb = *static_cast<struct v4l2_requestbuffers *>(arg);
 		int ret = checkFmt(node, rb.type);
@@ -427,14 +452,19 @@ int videoIoctl(BoardImpl &board, VideoFile &file, unsigned long cmd, void *arg,
 		return decoderCmd(ctx, *static_cast<struct v4l2_decoder_cmd *>(arg),
 				  cmd == VIDIOC_TRY_DECODER_CMD);
 	case VIDIOC_G_PRIORITY:
-		*static_cast<uint32_t *>(arg) = static_cast<uint32_t>(ctx.priority);
+		// IOC:v4l_g_priority: the highest priority of all opens of the node.
+		*static_cast<uint32_t *>(arg) = dev.maxPriority();
 		return 0;
 	case VIDIOC_S_PRIORITY: {
-		// V4L2 core v4l2_prio_change: RECORD is exclusive across opens of the node.
+		// V4L2C:v4l2_prio_change (the priority check ran above): BACKGROUND, INTERACTIVE
+		// or RECORD; an open at a lower priority than another gets EBUSY for PRIO ioctls.
 		uint32_t prio = *static_cast<uint32_t *>(arg);
-		if (prio > V4L2_PRIORITY_RECORD)
+		if (prio != V4L2_PRIORITY_BACKGROUND && prio != V4L2_PRIORITY_INTERACTIVE &&
+		    prio != V4L2_PRIORITY_RECORD)
 			return -EINVAL;
+		dev.priorityCounts[static_cast<uint32_t>(ctx.priority)]--;
 		ctx.priority = static_cast<int>(prio);
+		dev.priorityCounts[prio]++;
 		return 0;
 	}
 	default:
