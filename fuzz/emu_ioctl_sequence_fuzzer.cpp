@@ -3,7 +3,10 @@
 // opens, requests and mappings. Handles are indices into tables of live fds, so the fuzzer
 // spends its time on states, not on guessing fd numbers. The invariants: no crash, every
 // failure is a negative errno, and once everything is closed and unmapped nothing is left.
+// Input: byte 0 picks the kernel (bit 0: mainline), then up to 64 operations (opcode byte %
+// 20 and its arguments). One board per kernel serves every input (emu_board_pool.h).
 #include "byte_reader.h"
+#include "emu_board_pool.h"
 
 #include <v4l2emu/board.h>
 
@@ -18,19 +21,16 @@
 #include <vector>
 
 using v4l2va::fuzz::ByteReader;
+using v4l2va::fuzz::EmuResources;
 
 namespace {
 
+constexpr const char *kTarget = "emu_ioctl_sequence";
+
 [[noreturn]] void invariantBroken(const char *what)
 {
-	fprintf(stderr, "emu_ioctl_sequence: invariant broken: %s\n", what);
-	abort();
+	v4l2va::fuzz::invariantBroken(kTarget, what);
 }
-
-struct Mapping {
-	void *addr;
-	size_t len;
-};
 
 uint32_t pickType(ByteReader &in, bool mplane)
 {
@@ -40,6 +40,21 @@ uint32_t pickType(ByteReader &in, bool mplane)
 	if (r < 200)
 		return mplane ? kMp[r % 2] : kSp[r % 2];
 	return r % 16;
+}
+
+// Buffer counts and sizes: every buffer costs a memfd, a mapping and page faults, so inputs
+// stay cheap by using few, small ones most of the time, and any value now and then.
+uint32_t bufferCount(ByteReader &in)
+{
+	uint8_t r = in.u8();
+	return r < 180 ? in.below(4) : r < 245 ? in.below(9) : in.u32();
+}
+
+uint32_t dimension(ByteReader &in, uint32_t step)
+{
+	uint8_t r = in.u8();
+	uint32_t units = r < 180 ? in.below(3) : r < 245 ? in.below(16) : in.u32() % 256;
+	return units * step + in.below(step);
 }
 
 uint32_t pickFourcc(ByteReader &in)
@@ -61,26 +76,33 @@ uint32_t pickControl(ByteReader &in)
 	return r < 240 ? k[r % 10] : in.u32();
 }
 
+bool isCompound(uint32_t id)
+{
+	return id != V4L2_CID_STATELESS_H264_DECODE_MODE && id != V4L2_CID_MPEG_VIDEO_H264_PROFILE &&
+	       (id & 0xffff0000) == V4L2_CTRL_CLASS_CODEC_STATELESS;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static v4l2va::fuzz::BoardPool pool(kTarget);
+	static EmuResources res;
 	ByteReader in(data, size);
-	v4l2emu::BoardOptions options;
-	options.kernel = in.u8() & 1 ? v4l2emu::KernelVersion::Mainline : v4l2emu::KernelVersion::V6_12;
-	options.watchdogMs = 5;	// a fuzzed hang must not stall the run
-	auto board = v4l2emu::Board::create("fresnel", options);
-	v4l2emu::DeviceIo &io = board->io();
-	auto nodes = board->nodes();
+	auto kernel = in.u8() & 1 ? v4l2emu::KernelVersion::Mainline : v4l2emu::KernelVersion::V6_12;
+	v4l2emu::Board &board = pool.get("fresnel", kernel);
+	v4l2emu::DeviceIo &io = board.io();
+	static const std::vector<v4l2emu::NodeDescription> nodes = board.nodes();	// same per kernel
 
-	std::vector<std::pair<int, bool>> videos;	// fd, multiplanar
-	std::vector<int> medias, requests, dmabufs;
-	std::vector<Mapping> maps;
+	auto &videos = res.videos;
+	auto &medias = res.medias, &requests = res.requests, &dmabufs = res.dmabufs;
+	auto &maps = res.maps;
 	alignas(8) static uint8_t payload[8192];
+	static const bool verbose = getenv("V4L2VA_FUZZ_VERBOSE") != nullptr;
 
 	for (int step = 0; step < 64 && !in.empty(); step++) {
 		uint8_t op = in.below(20);
-		auto video = [&]() -> std::pair<int, bool> {
+		auto video = [&]() -> EmuResources::Video {
 			if (videos.empty())
 				return {-1, true};
 			return videos[in.below(static_cast<uint32_t>(videos.size()))];
@@ -121,8 +143,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct v4l2_format f {};
 			f.type = pickType(in, mp);
 			f.fmt.pix_mp.pixelformat = pickFourcc(in);
-			f.fmt.pix_mp.width = in.small() * 64 + in.below(64);
-			f.fmt.pix_mp.height = in.small() * 48 + in.below(48);
+			f.fmt.pix_mp.width = dimension(in, 64);
+			f.fmt.pix_mp.height = dimension(in, 48);
 			f.fmt.pix_mp.num_planes = static_cast<uint8_t>(in.below(3));
 			f.fmt.pix_mp.plane_fmt[0].sizeimage = in.u8() < 200 ? 0 : in.u32() % (1 << 22);
 			static const unsigned long cmds[] = {VIDIOC_S_FMT, VIDIOC_TRY_FMT, VIDIOC_G_FMT};
@@ -133,7 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			auto [fd, mp] = video();
 			struct v4l2_requestbuffers rb {};
 			rb.type = pickType(in, mp);
-			rb.count = in.small();
+			rb.count = bufferCount(in);
 			rb.memory = in.u8() < 230 ? static_cast<uint32_t>(V4L2_MEMORY_MMAP) : in.below(5);
 			ret = io.ioctl(fd, VIDIOC_REQBUFS, &rb);
 			break;
@@ -141,7 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 5: {
 			auto [fd, mp] = video();
 			struct v4l2_create_buffers cb {};
-			cb.count = in.small();
+			cb.count = bufferCount(in);
 			cb.memory = V4L2_MEMORY_MMAP;
 			cb.format.type = pickType(in, mp);
 			io.ioctl(fd, VIDIOC_G_FMT, &cb.format);
@@ -181,8 +203,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (uint32_t i = 0; i < 2; i++) {
 				c[i].id = pickControl(in);
 				c[i].size = in.u8() < 200 ? 0 : in.u32() % sizeof(payload);
-				c[i].ptr = payload;
-				c[i].value = static_cast<int32_t>(in.small());
+				// value and ptr share a union: compound controls get the payload.
+				int32_t value = static_cast<int32_t>(in.small());
+				if (isCompound(c[i].id))
+					c[i].ptr = payload;
+				else
+					c[i].value = value;
 			}
 			in.bytes(payload, 64);
 			struct v4l2_ext_controls cs {};
@@ -201,6 +227,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 			}
 			ret = io.ioctl(fd, cmds[in.below(3)], &cs);
+
 			break;
 		}
 		case 10: {
@@ -242,7 +269,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			std::vector<int> *v = which == 0 ? nullptr : which == 1 ? &medias : which == 2 ? &requests : &dmabufs;
 			if (!v && !videos.empty()) {
 				size_t i = in.below(static_cast<uint32_t>(videos.size()));
-				ret = io.close(videos[i].first);
+				ret = io.close(videos[i].fd);
 				videos.erase(videos.begin() + static_cast<long>(i));
 			} else if (v && !v->empty()) {
 				size_t i = in.below(static_cast<uint32_t>(v->size()));
@@ -263,7 +290,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 15: {
-			struct pollfd p[2] = {{video().first, POLLIN | POLLOUT | POLLPRI, 0},
+			struct pollfd p[2] = {{video().fd, POLLIN | POLLOUT | POLLPRI, 0},
 					      {pick(requests), POLLPRI, 0}};
 			ret = io.poll(p, 2, 0);
 			if (ret < 0)
@@ -294,7 +321,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 									 : v4l2emu::DecodeFaultKind::Hang, 1 + in.below(3)});
 			if (in.u8() < 40)
 				plan.memory.push_back({"", 1 + in.below(4), 1});
-			board->setFaults(plan);
+			board.setFaults(plan);
+			res.faultsSet = true;
 			break;
 		}
 		default: {
@@ -311,23 +339,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (ret > 0)
 			invariantBroken("an ioctl returned a positive value");
+		if (verbose)
+			fprintf(stderr, "%s: op %u: %d\n", kTarget, op, ret);
 	}
 
-	for (auto &m : maps)
-		io.munmap(m.addr, m.len);
-	for (auto &[fd, mp] : videos)
-		io.close(fd);
-	for (int fd : medias)
-		io.close(fd);
-	for (int fd : requests)
-		io.close(fd);
-	for (int fd : dmabufs)
-		io.close(fd);
-	v4l2emu::BoardStats st = board->stats();
-	if (st.openFds || st.liveMappings)
-		invariantBroken("fds or mappings left after closing everything");
-	for (const auto &d : st.devices)
-		if (d.openContexts || d.liveRequests || d.liveBuffers)
-			invariantBroken("contexts, requests or buffers left after closing everything");
+	if (verbose) {
+		uint64_t jobs = 0;
+		for (const auto &d : board.stats().devices)
+			jobs += d.jobs;
+		fprintf(stderr, "%s: %lu jobs on this board so far, %zu diagnostics\n", kTarget,
+			static_cast<unsigned long>(jobs), board.diagnostics().size());
+	}
+	pool.finish(board, res);
 	return 0;
 }

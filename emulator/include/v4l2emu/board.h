@@ -37,6 +37,8 @@ struct BoardOptions {
 	unsigned watchdogMs = 2000;
 	/// Threaded mode: simulated decode time per job.
 	unsigned decodeDelayUs = 0;
+	/// Trace writers installed at creation, "path[,format=native|strace][;...]" (trace.h).
+	std::string trace;
 };
 
 /// Per device counters, for leak checks and benchmarks.
@@ -79,6 +81,7 @@ struct NodeDescription {
 };
 
 class BoardImpl;
+class TraceSink;
 
 class Board {
 public:
@@ -88,7 +91,8 @@ public:
 	static std::unique_ptr<Board> create(std::string_view name, const BoardOptions &options = {},
 					     std::string *error = nullptr);
 	/// Options from the environment: V4L2EMU_KERNEL (6.12|mainline), V4L2EMU_SCHEDULER
-	/// (deterministic|threaded), V4L2EMU_FAULTS (see fault_plan.h), V4L2EMU_DEV_DIR.
+	/// (deterministic|threaded), V4L2EMU_FAULTS (see fault_plan.h), V4L2EMU_DEV_DIR,
+	/// V4L2EMU_TRACE (see trace.h).
 	/// Returns -EINVAL with a message for a malformed value.
 	static int optionsFromEnvironment(BoardOptions *options, std::string *error);
 	static std::vector<std::string> boardNames();
@@ -118,6 +122,11 @@ public:
 
 	/// True if fd is a node, request or dma-buf fd handed out by this board.
 	bool ownsFd(int fd) const;
+
+	/// Every later call through io() is reported to sink (trace.h); nullptr stops tracing.
+	/// A replaced sink stays alive until the board goes (calls in flight may still use it).
+	void setTraceSink(std::shared_ptr<TraceSink> sink);
+	std::shared_ptr<TraceSink> traceSink() const;
 
 	BoardImpl &impl() { return *impl_; }
 

@@ -2,6 +2,8 @@
 // Boards: which decoder instances exist, where their nodes are, and the board-wide tables.
 #include "board_impl.h"
 
+#include <v4l2emu/trace.h>
+
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -363,6 +365,7 @@ std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &
 			config.untiledCapture = d.untiled;
 			impl->addDevice(d.name, d.driver, config);
 		}
+		impl->installTraceFromOptions();
 		return std::unique_ptr<Board>(new Board(std::move(impl)));
 	}
 	if (error) {
@@ -414,6 +417,13 @@ int Board::optionsFromEnvironment(BoardOptions *options, std::string *error)
 		if (FaultPlan::parse(f, &plan, &msg))
 			return fail("V4L2EMU_FAULTS: " + msg);
 		o.faults = plan;
+	}
+	if (const char *t = getenv("V4L2EMU_TRACE")) {
+		std::vector<TraceWriterOptions> writers;
+		std::string msg;
+		if (parseTraceSpec(t, &writers, &msg))
+			return fail("V4L2EMU_TRACE: " + msg);
+		o.trace = t;
 	}
 	if (const char *d = getenv("V4L2EMU_DEV_DIR")) {
 		if (!*d || d[0] != '/')

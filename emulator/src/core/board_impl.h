@@ -137,6 +137,13 @@ public:
 	/// Releases the context of a video file once it is closed and unmapped.
 	void maybeRelease(VideoFile &file);
 
+	/// The trace sink, or nullptr (one atomic load: tracing costs nothing when off).
+	TraceSink *traceSink() const { return traceSink_.load(std::memory_order_acquire); }
+	void setTraceSink(std::shared_ptr<TraceSink> sink);
+	std::shared_ptr<TraceSink> sharedTraceSink() const;
+	/// Installs the writers of options().trace (trace.h); failures go to stderr.
+	void installTraceFromOptions();
+
 private:
 	std::string name_;
 	BoardOptions options_;
@@ -162,6 +169,13 @@ private:
 	std::vector<DecodedFrame> frames_;
 	size_t frameNext_ = 0;
 	uint64_t framesTotal_ = 0;
+
+	// Sinks ever installed stay owned here, so a call racing setTraceSink never sees a
+	// destroyed sink; they go with the board, when no call can run any more.
+	std::atomic<TraceSink *> traceSink_{nullptr};
+	mutable std::mutex sinkLock_;
+	std::shared_ptr<TraceSink> currentSink_;
+	std::vector<std::shared_ptr<TraceSink>> retiredSinks_;
 };
 
 /// The emulated seam of a board.

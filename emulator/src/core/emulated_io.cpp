@@ -4,6 +4,8 @@
 #include "board_impl.h"
 #include "video_ioctl.h"
 
+#include <v4l2emu/trace.h>
+
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -48,12 +50,112 @@ public:
 	std::string devnodePath(uint32_t major, uint32_t minor) override;
 
 private:
+	int doOpen(const char *path, int flags);
+	int doClose(int fd);
+	int doIoctl(int fd, unsigned long request, void *arg);
+	int doMmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset,
+		   void **mapped);
+	int doMunmap(void *addr, size_t length);
+	int doPoll(struct pollfd *fds, nfds_t nfds, int timeoutMs);
 	short pollOne(File &file, short events);
 	int dispatch(File &file, unsigned long request, void *arg);
 	BoardImpl &board_;
 };
 
+/// Reports a call to the board's trace sink around running it. With no sink the entry
+/// points below cost one atomic load more than the call itself.
+template<typename Call>
+int traced(TraceSink &sink, CallRecord &record, Call &&call)
+{
+	record.state = sink.beforeCall(record);
+	record.result = call();
+	sink.onCall(record);
+	return record.result;
+}
+
 int EmulatedDeviceIo::open(const char *path, int flags)
+{
+	TraceSink *sink = board_.traceSink();
+	if (__builtin_expect(!sink, 1))
+		return doOpen(path, flags);
+	CallRecord r;
+	r.kind = CallKind::Open;
+	r.path = path;
+	r.flags = flags;
+	return traced(*sink, r, [&] { return doOpen(path, flags); });
+}
+
+int EmulatedDeviceIo::close(int fd)
+{
+	TraceSink *sink = board_.traceSink();
+	if (__builtin_expect(!sink, 1))
+		return doClose(fd);
+	CallRecord r;
+	r.kind = CallKind::Close;
+	r.fd = fd;
+	return traced(*sink, r, [&] { return doClose(fd); });
+}
+
+int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
+{
+	TraceSink *sink = board_.traceSink();
+	if (__builtin_expect(!sink, 1))
+		return doIoctl(fd, request, arg);
+	CallRecord r;
+	r.kind = CallKind::Ioctl;
+	r.fd = fd;
+	r.request = request;
+	r.arg = arg;
+	return traced(*sink, r, [&] { return doIoctl(fd, request, arg); });
+}
+
+int EmulatedDeviceIo::mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset,
+			   void **mapped)
+{
+	TraceSink *sink = board_.traceSink();
+	if (__builtin_expect(!sink, 1))
+		return doMmap(addr, length, prot, flags, fd, offset, mapped);
+	CallRecord r;
+	r.kind = CallKind::Mmap;
+	r.addr = addr;
+	r.length = length;
+	r.prot = prot;
+	r.flags = flags;
+	r.fd = fd;
+	r.offset = offset;
+	return traced(*sink, r, [&] {
+		int ret = doMmap(addr, length, prot, flags, fd, offset, mapped);
+		r.mapped = ret == 0 && mapped ? *mapped : nullptr;
+		return ret;
+	});
+}
+
+int EmulatedDeviceIo::munmap(void *addr, size_t length)
+{
+	TraceSink *sink = board_.traceSink();
+	if (__builtin_expect(!sink, 1))
+		return doMunmap(addr, length);
+	CallRecord r;
+	r.kind = CallKind::Munmap;
+	r.addr = addr;
+	r.length = length;
+	return traced(*sink, r, [&] { return doMunmap(addr, length); });
+}
+
+int EmulatedDeviceIo::poll(struct pollfd *fds, nfds_t nfds, int timeoutMs)
+{
+	TraceSink *sink = board_.traceSink();
+	if (__builtin_expect(!sink, 1))
+		return doPoll(fds, nfds, timeoutMs);
+	CallRecord r;
+	r.kind = CallKind::Poll;
+	r.fds = fds;
+	r.nfds = nfds;
+	r.timeoutMs = timeoutMs;
+	return traced(*sink, r, [&] { return doPoll(fds, nfds, timeoutMs); });
+}
+
+int EmulatedDeviceIo::doOpen(const char *path, int flags)
 {
 	if (!path)
 		return -EFAULT;
@@ -82,7 +184,7 @@ int EmulatedDeviceIo::open(const char *path, int flags)
 	return fd;
 }
 
-int EmulatedDeviceIo::close(int fd)
+int EmulatedDeviceIo::doClose(int fd)
 {
 	std::shared_ptr<File> file = board_.takeFile(fd);
 	if (!file)
@@ -131,7 +233,7 @@ bool alwaysCopy(unsigned long request)
 
 } // namespace
 
-int EmulatedDeviceIo::ioctl(int fd, unsigned long request, void *arg)
+int EmulatedDeviceIo::doIoctl(int fd, unsigned long request, void *arg)
 {
 	std::shared_ptr<File> file = board_.file(fd);
 	if (!file) {
@@ -207,8 +309,8 @@ int EmulatedDeviceIo::dispatch(File &file, unsigned long request, void *arg)
 	return -ENOTTY;
 }
 
-int EmulatedDeviceIo::mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset,
-			   void **mapped)
+int EmulatedDeviceIo::doMmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset,
+			     void **mapped)
 {
 	std::shared_ptr<File> file = board_.file(fd);
 	if (!file || file->kind() == File::Kind::Dmabuf) {
@@ -259,7 +361,7 @@ int EmulatedDeviceIo::mmap(void *addr, size_t length, int prot, int flags, int f
 	return 0;
 }
 
-int EmulatedDeviceIo::munmap(void *addr, size_t length)
+int EmulatedDeviceIo::doMunmap(void *addr, size_t length)
 {
 	BoardImpl::Mapping m;
 	bool last = false;
@@ -304,7 +406,7 @@ short EmulatedDeviceIo::pollOne(File &file, short events)
 	return 0;
 }
 
-int EmulatedDeviceIo::poll(struct pollfd *fds, nfds_t nfds, int timeoutMs)
+int EmulatedDeviceIo::doPoll(struct pollfd *fds, nfds_t nfds, int timeoutMs)
 {
 	if (nfds && !fds)
 		return -EFAULT;
