@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+#include "va_status.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <map>
+#include <vector>
+
+namespace props::va {
+
+namespace {
+
+// Failures any call that reaches the device may report.
+const std::vector<VAStatus> kGeneric = {
+	VA_STATUS_SUCCESS,
+	VA_STATUS_ERROR_ALLOCATION_FAILED,
+	VA_STATUS_ERROR_OPERATION_FAILED,
+	VA_STATUS_ERROR_HW_BUSY,
+	VA_STATUS_ERROR_INVALID_PARAMETER,
+};
+
+const std::map<std::string, std::vector<VAStatus>> &table()
+{
+	static const std::map<std::string, std::vector<VAStatus>> t = {
+		{ "vaCreateConfig",
+		  { VA_STATUS_ERROR_UNSUPPORTED_PROFILE, VA_STATUS_ERROR_UNSUPPORTED_ENTRYPOINT,
+		    VA_STATUS_ERROR_ATTR_NOT_SUPPORTED, VA_STATUS_ERROR_INVALID_VALUE,
+		    VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT, VA_STATUS_ERROR_MAX_NUM_EXCEEDED } },
+		{ "vaDestroyConfig", { VA_STATUS_ERROR_INVALID_CONFIG } },
+		{ "vaQuerySurfaceAttributes",
+		  { VA_STATUS_ERROR_INVALID_CONFIG, VA_STATUS_ERROR_MAX_NUM_EXCEEDED } },
+		{ "vaCreateSurfaces2",
+		  { VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT, VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED,
+		    VA_STATUS_ERROR_INVALID_IMAGE_FORMAT, VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE,
+		    VA_STATUS_ERROR_ATTR_NOT_SUPPORTED, VA_STATUS_ERROR_MAX_NUM_EXCEEDED } },
+		{ "vaDestroySurfaces",
+		  { VA_STATUS_ERROR_INVALID_SURFACE, VA_STATUS_ERROR_SURFACE_BUSY } },
+		{ "vaCreateContext",
+		  { VA_STATUS_ERROR_INVALID_CONFIG, VA_STATUS_ERROR_INVALID_SURFACE,
+		    VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED, VA_STATUS_ERROR_MAX_NUM_EXCEEDED } },
+		{ "vaDestroyContext", { VA_STATUS_ERROR_INVALID_CONTEXT } },
+		{ "vaCreateBuffer",
+		  { VA_STATUS_ERROR_INVALID_CONTEXT, VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE } },
+		{ "vaDestroyBuffer", { VA_STATUS_ERROR_INVALID_BUFFER } },
+		{ "vaMapBuffer", { VA_STATUS_ERROR_INVALID_BUFFER } },
+		{ "vaUnmapBuffer", { VA_STATUS_ERROR_INVALID_BUFFER } },
+		{ "vaBeginPicture",
+		  { VA_STATUS_ERROR_INVALID_CONTEXT, VA_STATUS_ERROR_INVALID_SURFACE,
+		    VA_STATUS_ERROR_SURFACE_BUSY } },
+		{ "vaRenderPicture",
+		  { VA_STATUS_ERROR_INVALID_CONTEXT, VA_STATUS_ERROR_INVALID_BUFFER,
+		    VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE, VA_STATUS_ERROR_NOT_ENOUGH_BUFFER,
+		    VA_STATUS_ERROR_DECODING_ERROR, VA_STATUS_ERROR_UNIMPLEMENTED } },
+		{ "vaEndPicture",
+		  { VA_STATUS_ERROR_INVALID_CONTEXT, VA_STATUS_ERROR_INVALID_SURFACE,
+		    VA_STATUS_ERROR_DECODING_ERROR, VA_STATUS_ERROR_NOT_ENOUGH_BUFFER } },
+		// A decode fault surfaces at the picture's submission (End) or its completion (Sync).
+		{ "decodePicture",
+		  { VA_STATUS_ERROR_INVALID_CONTEXT, VA_STATUS_ERROR_INVALID_SURFACE,
+		    VA_STATUS_ERROR_INVALID_BUFFER, VA_STATUS_ERROR_DECODING_ERROR,
+		    VA_STATUS_ERROR_NOT_ENOUGH_BUFFER, VA_STATUS_ERROR_SURFACE_BUSY,
+		    VA_STATUS_ERROR_TIMEDOUT } }, // libva-utils' style syncs in it
+		{ "vaSyncSurface",
+		  { VA_STATUS_ERROR_INVALID_SURFACE, VA_STATUS_ERROR_DECODING_ERROR,
+		    VA_STATUS_ERROR_TIMEDOUT } },
+		{ "vaQuerySurfaceStatus", { VA_STATUS_ERROR_INVALID_SURFACE } },
+		{ "vaCreateImage", { VA_STATUS_ERROR_INVALID_IMAGE_FORMAT } },
+		{ "vaDeriveImage",
+		  { VA_STATUS_ERROR_INVALID_SURFACE, VA_STATUS_ERROR_INVALID_IMAGE_FORMAT,
+		    VA_STATUS_ERROR_UNIMPLEMENTED, VA_STATUS_ERROR_SURFACE_BUSY,
+		    VA_STATUS_ERROR_DECODING_ERROR, VA_STATUS_ERROR_TIMEDOUT } },
+		{ "vaDestroyImage", { VA_STATUS_ERROR_INVALID_IMAGE } },
+		{ "vaGetImage",
+		  { VA_STATUS_ERROR_INVALID_SURFACE, VA_STATUS_ERROR_INVALID_IMAGE,
+		    VA_STATUS_ERROR_INVALID_IMAGE_FORMAT, VA_STATUS_ERROR_UNIMPLEMENTED,
+		    VA_STATUS_ERROR_DECODING_ERROR, VA_STATUS_ERROR_TIMEDOUT } },
+		{ "download",
+		  { VA_STATUS_ERROR_INVALID_SURFACE, VA_STATUS_ERROR_INVALID_IMAGE,
+		    VA_STATUS_ERROR_INVALID_BUFFER, VA_STATUS_ERROR_INVALID_IMAGE_FORMAT,
+		    VA_STATUS_ERROR_DECODING_ERROR, VA_STATUS_ERROR_TIMEDOUT } },
+		// An export waits for the decode into the surface (consumer-patterns §8.6) and may
+		// report how it went.
+		{ "vaExportSurfaceHandle",
+		  { VA_STATUS_ERROR_INVALID_SURFACE, VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE,
+		    VA_STATUS_ERROR_UNIMPLEMENTED, VA_STATUS_ERROR_SURFACE_BUSY,
+		    VA_STATUS_ERROR_INVALID_IMAGE_FORMAT, VA_STATUS_ERROR_DECODING_ERROR,
+		    VA_STATUS_ERROR_TIMEDOUT } },
+		{ "vaAcquireBufferHandle",
+		  { VA_STATUS_ERROR_INVALID_BUFFER, VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE,
+		    VA_STATUS_ERROR_UNIMPLEMENTED } },
+		{ "vaReleaseBufferHandle", { VA_STATUS_ERROR_INVALID_BUFFER } },
+		{ "vaTerminate", {} },
+	};
+	return t;
+}
+
+} // namespace
+
+bool statusAllowed(const std::string &call, VAStatus st)
+{
+	if (std::find(kGeneric.begin(), kGeneric.end(), st) != kGeneric.end())
+		return true;
+	auto it = table().find(call);
+	return it != table().end() &&
+	       std::find(it->second.begin(), it->second.end(), st) != it->second.end();
+}
+
+} // namespace props::va
