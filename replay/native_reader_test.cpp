@@ -220,7 +220,7 @@ TEST(TraceSink, WritersSurviveGarbageArguments)
 	alignas(8) uint8_t arg[1024];
 	const uintptr_t junk[] = {0, 1, 0xdeadbeef, 0x7ffffffff000, 0xfffffffffffff000};
 	unsigned calls = 0;
-	for (int i = 0; i < 800; i++) {
+	for (int i = 0; i < 500; i++) {
 		for (auto &b : arg)
 			b = static_cast<uint8_t>(rng());
 		// Nested pointers at their usual offsets: junk, or this buffer itself.

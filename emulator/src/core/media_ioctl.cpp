@@ -58,7 +58,8 @@ uint32_t padFlags(const Topology::Entity &e, uint32_t index)
 template<typename T> int putUser(T *&user, const T &value)
 {
 	int ret = copyToUser(user, &value, sizeof(value));
-	user++;
+	// Advance as an integer: a garbage user pointer must not be pointer arithmetic (UB).
+	user = reinterpret_cast<T *>(reinterpret_cast<uintptr_t>(user) + sizeof(T));
 	return ret ? -EFAULT : 0;
 }
 
