@@ -90,9 +90,12 @@ VAStatus recCreateBuffer(VADriverContextP c, VAContextID ctx, VABufferType type,
 	return st;
 }
 
+bool gRecording = false;	///< the current picture is one of the first kMaxPictures
+
 VAStatus recBeginPicture(VADriverContextP c, VAContextID ctx, VASurfaceID target)
 {
-	if (gRec.pictures.size() < kMaxPictures)
+	gRecording = gRec.pictures.size() < kMaxPictures;
+	if (gRecording)
 		gRec.pictures.push_back({target, {}});
 	return gOrig.vaBeginPicture(c, ctx, target);
 }
@@ -100,7 +103,7 @@ VAStatus recBeginPicture(VADriverContextP c, VAContextID ctx, VASurfaceID target
 VAStatus recRenderPicture(VADriverContextP c, VAContextID ctx, VABufferID *ids, int n)
 {
 	// The contents as the driver will read them (FFmpeg fills buffers at creation).
-	for (int i = 0; i < n && gRec.pictures.size() <= kMaxPictures; i++) {
+	for (int i = 0; i < n && gRecording; i++) {
 		auto it = gRec.created.find(ids[i]);
 		void *p = nullptr;
 		if (it == gRec.created.end() || gOrig.vaMapBuffer(c, ids[i], &p) != VA_STATUS_SUCCESS)
@@ -109,8 +112,7 @@ VAStatus recRenderPicture(VADriverContextP c, VAContextID ctx, VABufferID *ids, 
 		auto *src = static_cast<const uint8_t *>(p);
 		b.bytes.assign(src, src + static_cast<size_t>(b.elementSize) * b.numElements);
 		gOrig.vaUnmapBuffer(c, ids[i]);
-		if (!gRec.pictures.empty())
-			gRec.pictures.back().buffers.push_back(std::move(b));
+		gRec.pictures.back().buffers.push_back(std::move(b));
 	}
 	return gOrig.vaRenderPicture(c, ctx, ids, n);
 }
