@@ -55,10 +55,19 @@ ControlHandler::ControlHandler(Context &ctx, std::vector<ControlDef> defs) : ctx
 			c.def.flags |= V4L2_CTRL_FLAG_HAS_PAYLOAD;
 		// A dynamic array starts with one element (CCORE:v4l2_ctrl_new).
 		c.elems = c.def.isDynamicArray() ? 1 : c.def.maxElems();
-		c.cur.assign(static_cast<size_t>(c.def.elemSize) * c.def.maxElems(), 0);
-		initDefault(c.def, c.cur.data(), c.def.maxElems());
+		c.cur.assign(static_cast<size_t>(c.def.elemSize) * c.elems, 0);
+		initDefault(c.def, c.cur.data(), c.elems);
 		c.scratch = c.cur;
 	}
+}
+
+void ControlHandler::Control::reserveElems(uint32_t n)
+{
+	size_t bytes = static_cast<size_t>(def.elemSize) * n;
+	if (cur.size() >= bytes)
+		return;
+	cur.resize(bytes, 0);
+	scratch.resize(bytes, 0);
 }
 
 namespace {
@@ -185,8 +194,10 @@ RequestControls::RequestControls(ControlHandler &handler, Request &request)
 {
 	auto ctrls = handler.controls();
 	slots_.resize(ctrls.size());
+	// A slot's storage grows with what is set in it and is kept across recycling (reset).
 	for (size_t i = 0; i < ctrls.size(); i++)
-		slots_[i].data.reserve(ctrls[i].cur.size());
+		if (!ctrls[i].def.isDynamicArray())
+			slots_[i].data.reserve(ctrls[i].cur.size());
 }
 
 void RequestControls::reset()

@@ -20,9 +20,16 @@ public:
 	struct Control {
 		ControlDef def;
 		uint32_t elems = 1;		///< current element count (dynamic arrays)
-		std::vector<uint8_t> cur;	///< elemSize * maxElems bytes
-		std::vector<uint8_t> scratch;	///< the "new" value being tried (p_new)
+		/// elemSize * allocated elements: maxElems, except for a dynamic array, whose
+		/// storage starts at one element and grows with the largest value set
+		/// (CAPI:user_to_new reallocates p_array when a bigger array arrives).
+		std::vector<uint8_t> cur;
+		std::vector<uint8_t> scratch;	///< the "new" value being tried (p_new), same size
 		bool everSet = false;
+
+		/// Makes room for n elements in cur and scratch (keeping both values). May
+		/// allocate: only the first time a dynamic array gets this big.
+		void reserveElems(uint32_t n);
 	};
 
 	ControlHandler(Context &ctx, std::vector<ControlDef> defs);

@@ -347,6 +347,7 @@ int trySetCommon(Context &ctx, struct v4l2_ext_controls &cs, bool set, RequestCo
 				break;
 			}
 			elems = d.isDynamicArray() ? c.size / d.elemSize : d.maxElems();
+			ctrl.reserveElems(elems);
 			ret = copyFromUser(ctrl.scratch.data(), c.ptr, static_cast<size_t>(elems) * d.elemSize);
 			if (ret)
 				break;
@@ -627,6 +628,7 @@ void requestSetup(Context &ctx, Request &req)
 			continue;
 		Control &c = ctrls[i];
 		size_t bytes = slot.data.size();
+		c.reserveElems(slot.elems);
 		memcpy(c.scratch.data(), slot.data.data(), bytes);
 		if (ctx.driver().tryCtrl(ctx, c.def, c.scratch.data(), slot.elems))
 			return;

@@ -172,7 +172,7 @@ private:
 			SValue v;
 			if (!value(&v, depth + 1))
 				return false;
-			out->members.emplace_back(std::move(key), std::move(v));
+			out->members.push_back(SMember{std::move(key), std::move(v)});
 			skipSpaces();
 			if (peek() == ',') {
 				p_++;
@@ -482,8 +482,8 @@ private:
 const SValue *SValue::member(std::string_view key) const
 {
 	for (const auto &m : members)
-		if (m.first == key)
-			return &m.second;
+		if (m.key == key)
+			return &m.value;
 	return nullptr;
 }
 

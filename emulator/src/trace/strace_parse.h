@@ -15,6 +15,8 @@
 
 namespace v4l2emu::trace {
 
+struct SMember;
+
 struct SValue {
 	enum class Kind : uint8_t { Int, Str, Struct, Array, Ellipsis, Symbol };
 	Kind kind = Kind::Int;
@@ -23,12 +25,19 @@ struct SValue {
 	std::string str;		///< Str bytes; Symbol: the unresolved text
 	bool truncated = false;		///< Str followed by "..."
 	std::string fdPath;		///< -y decoration
-	std::vector<std::pair<std::string, SValue>> members;	///< Struct ("" key if none)
+	std::vector<SMember> members;	///< Struct ("" key if none)
 	std::vector<SValue> items;	///< Array
 	std::shared_ptr<SValue> after;	///< "=> value": what the call wrote back
 
 	const SValue *member(std::string_view key) const;
 	bool isInt() const { return kind == Kind::Int && known; }
+};
+
+// A named struct member. Not a std::pair: pair<string, SValue> needs SValue complete where
+// SValue's own members are declared, which libstdc++ accepts only under gcc.
+struct SMember {
+	std::string key;
+	SValue value;
 };
 
 struct SyscallLine {
