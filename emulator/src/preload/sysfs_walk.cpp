@@ -34,9 +34,10 @@ namespace {
 
 std::mutex gMaterializeLock;
 std::atomic<bool> gMaterialized{false};
-std::string gRoot;			///< the tree's directory (set once, before gMaterialized)
+// Never destroyed (static destructors may run before the exit-time removal below).
+std::string &gRoot = *new std::string;	///< the tree's directory (set before gMaterialized)
+std::vector<std::string> &gCreated = *new std::vector<std::string>;	///< in creation order
 pid_t gCreator = 0;
-std::vector<std::string> gCreated;	///< what to remove at exit, in creation order
 
 bool startsWith(const std::string &s, const char *prefix)
 {
