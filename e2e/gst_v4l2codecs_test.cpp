@@ -11,13 +11,15 @@
 // v4l2slvp8dec on hantro): as many frames as the software decode, every frame one of the
 // pictures the board decoded for that process (the synthetic engine's pictures), the tool's
 // per-frame MD5s those of the frames, no board diagnostic, nothing left open.
-// GstV4l2CodecsBoards.<board>_<clip> does the same on other boards (cedrus-tiled, visl).
+// GstV4l2CodecsBoards.<board>_<clip> does the same on other boards (cedrus-tiled, visl),
+// GstV4l2CodecsThreaded.* / GstV4l2CodecsKernel612.* with the threaded scheduler / Linux 6.12.
 #include "support/e2e.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #ifndef V4L2EMU_E2E_GST_DECODE_TOOL
 #error "V4L2EMU_E2E_GST_DECODE_TOOL must name e2e/tools/gst-v4l2codecs-decode"
@@ -106,8 +108,10 @@ std::vector<std::string> md5sOf(const ScratchDir &dir, const std::vector<Nv12Fra
 
 class GstV4l2CodecsTest : public testing::Test {
 public:
-	GstV4l2CodecsTest(std::string file, std::vector<ReferenceFrame> frames, std::string board)
-		: file_(std::move(file)), reference_(std::move(frames)), board_(std::move(board))
+	GstV4l2CodecsTest(std::string file, std::vector<ReferenceFrame> frames, std::string board,
+			  std::vector<std::string> runnerFlags = {})
+		: file_(std::move(file)), reference_(std::move(frames)), board_(std::move(board)),
+		  runnerFlags_(std::move(runnerFlags))
 	{
 	}
 	void TestBody() override;
@@ -116,6 +120,7 @@ private:
 	std::string file_;
 	std::vector<ReferenceFrame> reference_;
 	std::string board_;	///< empty: the runner's default (fresnel)
+	std::vector<std::string> runnerFlags_;	///< more v4l2emu-run flags
 };
 
 void GstV4l2CodecsTest::TestBody()
@@ -131,6 +136,8 @@ void GstV4l2CodecsTest::TestBody()
 			"--output", tsv, "--keep-log", dir.file("gst.log"), streamPath(file_)};
 	if (!board_.empty())
 		options.argv.insert(options.argv.begin() + 1, "--runner-flag=--board=" + board_);
+	for (const std::string &flag : runnerFlags_)
+		options.argv.insert(options.argv.begin() + 1, "--runner-flag=" + flag);
 	options.env = gstEnvironment(dir);
 	options.timeoutSeconds = 120;
 	RunResult run = runProgram(options);
@@ -212,6 +219,15 @@ const std::pair<const char *, const char *> kOtherBoards[] = {
 	{"visl", "hevc_main_bframes_176x144.mp4"},
 };
 
+// The board's other behaviours, one clip each: jobs completing on a worker thread (as
+// interrupts do) while GStreamer polls request fds, and Linux 6.12's rkvdec (no HEVC).
+const std::tuple<const char *, const char *, const char *> kModes[] = {
+	{"Threaded", "--scheduler=threaded", "h264_high_cabac_bframes_176x144.mp4"},
+	{"Threaded", "--scheduler=threaded", "vp8_altref_176x144.ivf"},
+	{"Kernel612", "--kernel=6.12", "vp9_p0_altref_176x144.webm"},
+	{"Kernel612", "--kernel=6.12", "h264_main_2slices_176x144.mkv"},
+};
+
 std::string boardTestName(const std::string &board, const std::string &file)
 {
 	std::string name = board + "_" + testNameOf(file);
@@ -228,6 +244,17 @@ std::string boardTestName(const std::string &board, const std::string &file)
 				      [file = file, frames = frames]() -> testing::Test * {
 					      return new GstV4l2CodecsTest(file, frames, "");
 				      });
+		for (const auto &[mode, flag, clip] : kModes) {
+			if (file != clip)
+				continue;
+			testing::RegisterTest(("GstV4l2Codecs" + std::string(mode)).c_str(),
+					      testNameOf(file).c_str(), nullptr, nullptr, __FILE__,
+					      __LINE__,
+					      [file = file, frames = frames,
+					       flag = std::string(flag)]() -> testing::Test * {
+						      return new GstV4l2CodecsTest(file, frames, "", {flag});
+					      });
+		}
 		for (const auto &[board, clip] : kOtherBoards) {
 			if (file != clip)
 				continue;
@@ -260,6 +287,19 @@ TEST(GstV4l2CodecsPlugin, RegistersTheBoardsDecodersThroughUdev)
 	expectNoMirrorLeft(dir);
 	if (HasFailure())
 		dir.keep();
+}
+
+TEST(GstV4l2CodecsPlugin, Kernel612RkvdecHasNoHevc)
+{
+	// rkvdec gained HEVC after 6.12: the plugin must see the board's per-kernel formats.
+	ASSERT_TRUE(haveProgram("gst-inspect-1.0"));
+	ScratchDir dir("gst-v4l2codecs-612");
+	RunResult r = runOnBoard({"--kernel", "6.12"}, {"gst-inspect-1.0", "v4l2codecs"},
+				 gstEnvironment(dir), 60);
+	ASSERT_EQ(r.exitCode, 0) << r.describe() << "\n" << r.out << r.err;
+	EXPECT_EQ(r.out.find("v4l2slh265dec:"), std::string::npos) << r.out;
+	for (const char *element : {"v4l2slh264dec", "v4l2slvp9dec", "v4l2slmpeg2dec", "v4l2slvp8dec"})
+		EXPECT_NE(r.out.find(std::string(element) + ":"), std::string::npos) << r.out;
 }
 
 TEST(GstV4l2CodecsPlugin, FindsNothingWithoutTheBoard)
