@@ -20,6 +20,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -271,6 +272,37 @@ void udevWalk()
 	      "the video device's uevent");
 }
 
+/// Calls that bypass the per-fd wrappers: syscall(2), close_range(2), closefrom(3).
+void rawCalls()
+{
+	int fd = open("/dev/video0", O_RDWR);
+	struct v4l2_capability cap {};
+	check(fd >= 0 && syscall(SYS_ioctl, fd, VIDIOC_QUERYCAP, &cap) == 0 &&
+		      strcmp(reinterpret_cast<char *>(cap.driver), "rkvdec") == 0,
+	      "syscall(SYS_ioctl) reaches the board");
+	check(failsWith(syscall(SYS_pread64, fd, &cap, 4, 0), ENOSYS),
+	      "an unrouted raw syscall on a board fd is ENOSYS");
+	int pipes[2] = {-1, -1};
+	check(pipe(pipes) == 0, "pipe");
+	int low = fd < pipes[0] ? fd : pipes[0];
+	int high = fd > pipes[1] ? fd : pipes[1];
+	if (pipes[0] > high)
+		high = pipes[0];
+	check(close_range(static_cast<unsigned>(low), static_cast<unsigned>(high), 0) == 0,
+	      "close_range over a board fd and a pipe");
+	check(failsWith(ioctl(fd, VIDIOC_QUERYCAP, &cap), EBADF) &&
+		      failsWith(fcntl(pipes[0], F_GETFD), EBADF),
+	      "both are closed");
+	int media = open("/dev/media0", O_RDWR);
+	int alias = media >= 0 ? fcntl(media, F_DUPFD, 600) : -1;
+	check(alias >= 600, "a board alias at 600");
+	closefrom(600);
+	check(failsWith(fcntl(alias, F_GETFD), EBADF), "closefrom(600) closes it");
+	struct media_device_info info {};
+	check(ioctl(media, MEDIA_IOC_DEVICE_INFO, &info) == 0, "the original still works");
+	close(media);
+}
+
 void renderNode()
 {
 	int fd = open("/dev/dri/renderD128", O_RDWR);
@@ -401,6 +433,7 @@ int main(int argc, char **argv)
 	videoFd(videoRdev);
 	sysfs();
 	udevWalk();
+	rawCalls();
 	renderNode();
 	mediaAndRequests();
 	mappings();

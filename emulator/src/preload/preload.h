@@ -39,7 +39,7 @@ enum class Fn : unsigned {
 	Access, Faccessat, Euidaccess, Readlink, Readlinkat, Realpath,
 	Opendir, Readdir, Readdir64, Closedir, Rewinddir,
 	Fopen, Fopen64,
-	Fstatfs, Fstatfs64,
+	Fstatfs, Fstatfs64, Syscall,
 	Count
 };
 
