@@ -2,7 +2,8 @@
 // v4l2emu_preload_probe: an ordinary program (libc only) that checks, one call at a time, what
 // the preload library presents when run through v4l2emu-run on the fresnel board. Prints
 // "ok <check>" or "FAIL <check>: <detail>" per check; exits 1 if any failed.
-//   v4l2emu_preload_probe basic     nodes, fds, dup, stat, sysfs, render node, media, mmap, waits
+//   v4l2emu_preload_probe basic     nodes, fds, dup, stat, sysfs, libudev's walk, render node,
+//                                   media, mmap, waits
 //   v4l2emu_preload_probe fault     QUERYCAP fails with EIO (run with an ioctl fault plan)
 //   v4l2emu_preload_probe threads   concurrent open/ioctl/dup/close of board and other fds
 //   v4l2emu_preload_probe absent    without the preload: the nodes do not exist
@@ -16,7 +17,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -215,6 +219,90 @@ void sysfs()
 	      "video4linux name file");
 }
 
+/// What libudev (systemd 252 sd-device) does to find the media devices: list
+/// /sys/bus/media/devices, then resolve each entry component by component with O_PATH fds
+/// (chase_symlinks), check uevent and that the result is on sysfs, read its subsystem link.
+void udevWalk()
+{
+	check(listing("/sys/bus").count("media"), "/sys/bus lists media");
+	std::set<std::string> media = listing("/sys/bus/media/devices");
+	check(media.count("media0") && media.count("media1"), "/sys/bus/media/devices lists both");
+	check(listing("/sys/class").count("video4linux"), "/sys/class lists video4linux");
+	auto step = [](int dir, const char *name) {
+		int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		close(dir);
+		return fd;
+	};
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (const char *name : {"sys", "bus", "media", "devices"})
+		fd = fd >= 0 ? step(fd, name) : -1;
+	check(fd >= 0, "O_PATH walk to /sys/bus/media/devices");
+	int link = fd >= 0 ? openat(fd, "media0", O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+	struct stat st {};
+	check(link >= 0 && fstat(link, &st) == 0 && S_ISLNK(st.st_mode), "media0 there is a link");
+	if (link >= 0)
+		close(link);
+	char target[256] = {};
+	ssize_t n = fd >= 0 ? readlinkat(fd, "media0", target, sizeof(target) - 1) : -1;
+	check(n > 0 && std::string(target) == "../../../devices/platform/v4l2emu-rkvdec/media0",
+	      "readlinkat of the link", target);
+	for (const char *name : {"..", "..", "..", "devices", "platform", "v4l2emu-rkvdec", "media0"})
+		fd = fd >= 0 ? step(fd, name) : -1;
+	check(fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode), "the link's target by O_PATH");
+	check(fd >= 0 && faccessat(fd, "uevent", F_OK, 0) == 0, "faccessat(uevent) there");
+	struct statfs sfs {};
+	check(fd >= 0 && fstatfs(fd, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC, "it is on sysfs");
+	int uevent = fd >= 0 ? openat(fd, "uevent", O_RDONLY | O_CLOEXEC) : -1;
+	check(uevent >= 0 && readAll(uevent).find("DEVNAME=media0\n") != std::string::npos,
+	      "its uevent names media0");
+	if (uevent >= 0)
+		close(uevent);
+	if (fd >= 0)
+		close(fd);
+	n = readlink("/sys/devices/platform/v4l2emu-rkvdec/media0/subsystem", target,
+		     sizeof(target) - 1);
+	check(n > 0 && std::string(target, static_cast<size_t>(n)) == "../../../../bus/media",
+	      "the subsystem link is bus/media");
+	n = readlink("/sys/dev/char/81:1", target, sizeof(target) - 1);
+	std::string video1(target, n > 0 ? static_cast<size_t>(n) : 0);
+	check(video1 == "../../devices/platform/v4l2emu-hantro-vpu/video4linux/video1",
+	      "/sys/dev/char/81:1 leads to the device", video1);
+	check(stat("/sys/devices/platform/v4l2emu-hantro-vpu/video4linux/video1/uevent", &st) == 0 &&
+		      S_ISREG(st.st_mode),
+	      "the video device's uevent");
+}
+
+/// Calls that bypass the per-fd wrappers: syscall(2), close_range(2), closefrom(3).
+void rawCalls()
+{
+	int fd = open("/dev/video0", O_RDWR);
+	struct v4l2_capability cap {};
+	check(fd >= 0 && syscall(SYS_ioctl, fd, VIDIOC_QUERYCAP, &cap) == 0 &&
+		      strcmp(reinterpret_cast<char *>(cap.driver), "rkvdec") == 0,
+	      "syscall(SYS_ioctl) reaches the board");
+	check(failsWith(syscall(SYS_pread64, fd, &cap, 4, 0), ENOSYS),
+	      "an unrouted raw syscall on a board fd is ENOSYS");
+	int pipes[2] = {-1, -1};
+	check(pipe(pipes) == 0, "pipe");
+	int low = fd < pipes[0] ? fd : pipes[0];
+	int high = fd > pipes[1] ? fd : pipes[1];
+	if (pipes[0] > high)
+		high = pipes[0];
+	check(close_range(static_cast<unsigned>(low), static_cast<unsigned>(high), 0) == 0,
+	      "close_range over a board fd and a pipe");
+	check(failsWith(ioctl(fd, VIDIOC_QUERYCAP, &cap), EBADF) &&
+		      failsWith(fcntl(pipes[0], F_GETFD), EBADF),
+	      "both are closed");
+	int media = open("/dev/media0", O_RDWR);
+	int alias = media >= 0 ? fcntl(media, F_DUPFD, 600) : -1;
+	check(alias >= 600, "a board alias at 600");
+	closefrom(600);
+	check(failsWith(fcntl(alias, F_GETFD), EBADF), "closefrom(600) closes it");
+	struct media_device_info info {};
+	check(ioctl(media, MEDIA_IOC_DEVICE_INFO, &info) == 0, "the original still works");
+	close(media);
+}
+
 void renderNode()
 {
 	int fd = open("/dev/dri/renderD128", O_RDWR);
@@ -344,6 +432,8 @@ int main(int argc, char **argv)
 	nodesAndStat(&videoRdev);
 	videoFd(videoRdev);
 	sysfs();
+	udevWalk();
+	rawCalls();
 	renderNode();
 	mediaAndRequests();
 	mappings();

@@ -175,7 +175,8 @@ V4L2EMU_INTERPOSE int __open64_2(const char *path, int flags)
 	});
 }
 
-// Only absolute paths can be ours, so dirfd never matters for them.
+// Absolute paths are looked up as they are; a relative O_PATH open under a /sys dirfd can be a
+// walk into the virtual sysfs (libudev's chase_symlinks, see sysfs_walk.cpp).
 V4L2EMU_INTERPOSE int openat(int dirfd, const char *path, int flags, ...)
 {
 	va_list args;
@@ -184,7 +185,10 @@ V4L2EMU_INTERPOSE int openat(int dirfd, const char *path, int flags, ...)
 	va_end(args);
 	return openPath(path, flags, [&] {
 		auto fn = next<int (*)(int, const char *, int, ...)>(Fn::Openat);
-		return fn ? fn(dirfd, path, flags, mode) : missingNext();
+		if (!fn)
+			return missingNext();
+		std::string redirected = (flags & O_PATH) ? redirectAt(dirfd, path) : std::string();
+		return redirected.empty() ? fn(dirfd, path, flags, mode) : fn(AT_FDCWD, redirected.c_str(), flags, mode);
 	});
 }
 
@@ -196,7 +200,10 @@ V4L2EMU_INTERPOSE int openat64(int dirfd, const char *path, int flags, ...)
 	va_end(args);
 	return openPath(path, flags, [&] {
 		auto fn = next<int (*)(int, const char *, int, ...)>(Fn::Openat64);
-		return fn ? fn(dirfd, path, flags, mode) : missingNext();
+		if (!fn)
+			return missingNext();
+		std::string redirected = (flags & O_PATH) ? redirectAt(dirfd, path) : std::string();
+		return redirected.empty() ? fn(dirfd, path, flags, mode) : fn(AT_FDCWD, redirected.c_str(), flags, mode);
 	});
 }
 
@@ -204,7 +211,10 @@ V4L2EMU_INTERPOSE int __openat_2(int dirfd, const char *path, int flags)
 {
 	return openPath(path, flags, [&] {
 		auto fn = next<int (*)(int, const char *, int)>(Fn::Openat2);
-		return fn ? fn(dirfd, path, flags) : missingNext();
+		if (!fn)
+			return missingNext();
+		std::string redirected = (flags & O_PATH) ? redirectAt(dirfd, path) : std::string();
+		return redirected.empty() ? fn(dirfd, path, flags) : fn(AT_FDCWD, redirected.c_str(), flags);
 	});
 }
 
@@ -212,7 +222,10 @@ V4L2EMU_INTERPOSE int __openat64_2(int dirfd, const char *path, int flags)
 {
 	return openPath(path, flags, [&] {
 		auto fn = next<int (*)(int, const char *, int)>(Fn::Openat64_2);
-		return fn ? fn(dirfd, path, flags) : missingNext();
+		if (!fn)
+			return missingNext();
+		std::string redirected = (flags & O_PATH) ? redirectAt(dirfd, path) : std::string();
+		return redirected.empty() ? fn(dirfd, path, flags) : fn(AT_FDCWD, redirected.c_str(), flags);
 	});
 }
 

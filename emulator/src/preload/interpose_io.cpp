@@ -5,6 +5,7 @@
 
 #include <v4l2emu/ioctl_names.h>
 
+#include <linux/dma-buf.h>
 #include <linux/media.h>
 #include <linux/videodev2.h>
 
@@ -54,11 +55,32 @@ void trackReturnedFd(unsigned long request, void *arg)
 			FdObject::Dmabuf, -1);
 }
 
+/// DMA_BUF_IOCTL_SYNC on an exported buffer (GStreamer's dmabuf allocator brackets every CPU
+/// map with it). dma_buf_ioctl: unknown flags or no direction -> EINVAL, otherwise
+/// dma_buf_begin/end_cpu_access, which for vb2-dma-contig/sg only syncs caches: 0. The
+/// emulator's buffers are plain memory, so there is nothing to sync.
+int dmabufSync(const void *arg)
+{
+	if (!arg)
+		return -EFAULT;
+	uint64_t flags = static_cast<const struct dma_buf_sync *>(arg)->flags;
+	if (flags & ~static_cast<uint64_t>(DMA_BUF_SYNC_VALID_FLAGS_MASK))
+		return -EINVAL;
+	if (!(flags & DMA_BUF_SYNC_RW))
+		return -EINVAL;
+	return 0;
+}
+
 int boardIoctl(int fd, int canonical, unsigned long request, void *arg)
 {
 	Board *board = existingBoard();
 	if (!board)
 		return fail(-EBADF);
+	if (request == DMA_BUF_IOCTL_SYNC && fdInfo(fd).object == FdObject::Dmabuf) {
+		int ret = dmabufSync(arg);
+		trace("ioctl(%d, DMA_BUF_IOCTL_SYNC) on a dma-buf fd = %d", fd, ret);
+		return ret < 0 ? fail(ret) : 0;
+	}
 	int ret;
 	{
 		EmulatorGuard guard;

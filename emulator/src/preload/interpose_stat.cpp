@@ -286,7 +286,11 @@ V4L2EMU_INTERPOSE int faccessat(int dirfd, const char *path, int mode, int flags
 {
 	return accessPath(path, [&] {
 		auto fn = next<int (*)(int, const char *, int, int)>(Fn::Faccessat);
-		return fn ? fn(dirfd, path, mode, flags) : missingNext();
+		if (!fn)
+			return missingNext();
+		std::string redirected = redirectAt(dirfd, path);
+		return redirected.empty() ? fn(dirfd, path, mode, flags)
+					  : fn(AT_FDCWD, redirected.c_str(), mode, flags);
 	});
 }
 
@@ -313,7 +317,11 @@ V4L2EMU_INTERPOSE ssize_t readlinkat(int dirfd, const char *path, char *buf, siz
 	if (!fn)
 		return missingNext();
 	const VEntry *entry = insideEmulator() ? nullptr : lookupPath(path);
-	return entry ? readlinkPath(*entry, buf, size) : fn(dirfd, path, buf, size);
+	if (entry)
+		return readlinkPath(*entry, buf, size);
+	std::string redirected = redirectAt(dirfd, path);
+	return fn(redirected.empty() ? dirfd : AT_FDCWD, redirected.empty() ? path : redirected.c_str(),
+		  buf, size);
 }
 
 V4L2EMU_INTERPOSE char *realpath(const char *path, char *resolved) noexcept

@@ -23,6 +23,7 @@ constexpr const char *kNames[static_cast<unsigned>(Fn::Count)] = {
 	"access", "faccessat", "euidaccess", "readlink", "readlinkat", "realpath",
 	"opendir", "readdir", "readdir64", "closedir", "rewinddir",
 	"fopen", "fopen64",
+	"fstatfs", "fstatfs64", "syscall",
 };
 
 std::atomic<void *> gNext[static_cast<unsigned>(Fn::Count)];

@@ -39,6 +39,7 @@ enum class Fn : unsigned {
 	Access, Faccessat, Euidaccess, Readlink, Readlinkat, Realpath,
 	Opendir, Readdir, Readdir64, Closedir, Rewinddir,
 	Fopen, Fopen64,
+	Fstatfs, Fstatfs64, Syscall,
 	Count
 };
 
@@ -125,11 +126,17 @@ struct VEntry {
 struct VirtualTree {
 	std::vector<VEntry> entries;
 	std::string devDir;
-	/// Entry for a path (trailing slashes ignored), nullptr if none.
+	/// Entry for a path (trailing slashes ignored; links of the tree on the way are followed),
+	/// nullptr if none.
 	const VEntry *find(std::string_view path) const;
+	/// Entry whose path is exactly this one.
+	const VEntry *findExact(std::string_view path) const;
 	/// d_type of a child of dir.
 	unsigned char childType(const VEntry &dir, const std::string &child) const;
 };
+
+/// base (absolute, canonical) + "/" + relative, with "." and ".." applied.
+std::string joinPath(const std::string &base, std::string_view relative);
 
 /// Quick test, without building anything, whether a path can be one of ours.
 bool candidatePath(const char *path);
@@ -166,6 +173,13 @@ std::vector<UnsupportedRecord> unsupportedCalls();
 int openVirtualFile(const VEntry &entry, int flags);
 /// The char device number a tracked fd stands for; false if it is not a node fd.
 bool trackedNodeRdev(int fd, dev_t *rdev);
+
+/// A relative *at() path under a dirfd in the real /sys (or /) that names a virtual entry: the
+/// same path in the sysfs mirror (sysfs_walk.cpp), written out on first use; empty if not ours.
+/// Callers only ask for walks that can be libudev's (O_PATH opens, readlinkat, faccessat).
+std::string redirectAt(int dirfd, const char *path);
+/// Whether fd is a file or directory of the sysfs mirror (fstatfs answers sysfs for them).
+bool inSysfsMirror(int fd);
 
 /// The stand-in DRM render node: DRM_IOCTL_VERSION answers, other DRM ioctls ENOTTY.
 int renderNodeIoctl(int fd, unsigned long request, void *arg);

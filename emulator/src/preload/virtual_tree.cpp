@@ -7,6 +7,14 @@
 //   /sys/dev/char/M:m/device/  lists mediaN (v4l2-compliance/v4l2-ctl mi_get_media_fd)
 //   /sys/dev/char/226:128/device/drm  (libdrm drmGetNodeTypeFromFd, for libva-drm)
 //   /sys/class/video4linux/videoN/{name,dev,index,uevent,device}
+// and, for libudev (sd-device: enumeration of /sys/bus/<subsystem>/devices and /sys/class/<class>,
+// syspaths resolved to /sys/devices/..., subsystem links, uevent), the kernel's layout:
+//   /sys/devices/platform/v4l2emu-<device>/{uevent,mediaN,video4linux/videoN}
+//     mediaN/{dev,uevent,device,subsystem -> ../../../../bus/media}   (media_devnode_register:
+//     bus "media", device named mediaN, parent the platform device)
+//     video4linux/videoN/{dev,uevent,name,index,device,subsystem -> .../class/video4linux}
+//     (__video_register_device: class "video4linux", parent the platform device)
+//   /sys/bus/media/devices/mediaN -> ../../../devices/platform/v4l2emu-<device>/mediaN
 // Node paths follow BoardOptions::devDir (V4L2EMU_DEV_DIR); the stand-in render node is always
 // /dev/dri/renderD128 (226:128), as libva and ffmpeg expect.
 #include "preload.h"
@@ -58,6 +66,16 @@ std::string majorMinor(dev_t rdev)
 	return std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev));
 }
 
+/// DEVNAME of a node: its path below /dev (sd-device prefixes "/dev/"), else its basename.
+std::string devName(const std::string &devDir, const std::string &node)
+{
+	if (devDir == "/dev")
+		return node;
+	if (devDir.rfind("/dev/", 0) == 0)
+		return devDir.substr(5) + "/" + node;
+	return node;
+}
+
 class TreeBuilder {
 public:
 	explicit TreeBuilder(VirtualTree &tree) : tree_(tree) {}
@@ -88,6 +106,8 @@ public:
 
 	/// A sysfs class device directory (what /sys/dev/char/M:m and /sys/class/.../name link
 	/// to): dev, uevent, and the parent device with the media node listed in it.
+	/// An empty target makes base the device's own directory (under /sys/devices), with its
+	/// subsystem link (sd_device_get_subsystem reads it).
 	void classDevice(const std::string &base, const std::string &target, dev_t rdev,
 			 const std::string &devname, const std::string &name,
 			 const std::string &platformDevice, const std::string &driver,
@@ -99,7 +119,16 @@ public:
 			children.push_back("name");
 			children.push_back("index");
 		}
-		link(base, target, children);
+		if (target.empty()) {
+			children.push_back("subsystem");
+			directory(base, children, false);
+			if (!driver.empty())
+				link(base + "/subsystem",
+				     video ? "../../../../../class/video4linux" : "../../../../bus/media",
+				     {});
+		} else {
+			link(base, target, children);
+		}
 		file(base + "/dev", majorMinor(rdev) + "\n");
 		file(base + "/uevent", "MAJOR=" + std::to_string(major(rdev)) +
 					       "\nMINOR=" + std::to_string(minor(rdev)) +
@@ -107,6 +136,13 @@ public:
 		if (video) {
 			file(base + "/name", name + "\n");
 			file(base + "/index", "0\n");
+		}
+		if (target.empty() && !driver.empty()) {
+			// The device link of a class device names its parent (device_add); what lies
+			// behind it is found through the link.
+			link(base + "/device", video ? "../../../" + platformDevice : "../../" + platformDevice,
+			     {"uevent", mediaName, "video4linux"});
+			return;
 		}
 		std::string device = base + "/device";
 		if (driver.empty()) {	// the render node's device: drmNodeIsDRM() needs device/drm
@@ -137,7 +173,7 @@ void buildTree(const Board &board, VirtualTree &tree)
 	tree.devDir = board.options().devDir;
 	TreeBuilder b(tree);
 	std::vector<NodeDescription> nodes = board.nodes();
-	std::vector<std::string> devChildren, charChildren, video4linux;
+	std::vector<std::string> devChildren, charChildren, video4linux, platforms, mediaDevices;
 	for (size_t i = 0; i < nodes.size(); i++) {
 		const NodeDescription &n = nodes[i];
 		int device = static_cast<int>(i);
@@ -173,7 +209,27 @@ void buildTree(const Board &board, VirtualTree &tree)
 		charChildren.push_back(majorMinor(videoRdev));
 		charChildren.push_back(majorMinor(mediaRdev));
 		video4linux.push_back(video);
+
+		// The devices themselves, where the links above lead (libudev resolves them).
+		std::string platformDir = "/sys/devices/platform/" + platform;
+		b.directory(platformDir, {"uevent", media, "video4linux"}, false);
+		b.file(platformDir + "/uevent", "DRIVER=" + n.driver + "\nOF_NAME=video-codec\n");
+		b.classDevice(platformDir + "/" + media, "", mediaRdev, devName(tree.devDir, media),
+			      "", platform, n.driver, media, video);
+		b.directory(platformDir + "/video4linux", {video}, false);
+		b.classDevice(platformDir + "/video4linux/" + video, "", videoRdev,
+			      devName(tree.devDir, video), n.device, platform, n.driver, media, video);
+		b.link("/sys/bus/media/devices/" + media,
+		       "../../../devices/platform/" + platform + "/" + media,
+		       {"dev", "uevent", "device", "subsystem"});
+		platforms.push_back(platform);
+		mediaDevices.push_back(media);
 	}
+	b.directory("/sys/devices/platform", platforms, true);
+	b.directory("/sys/bus", {"media"}, true);
+	b.directory("/sys/bus/media", {"devices"}, false);
+	b.directory("/sys/bus/media/devices", mediaDevices, false);
+	b.directory("/sys/class", {"video4linux"}, true);
 	dev_t renderRdev = makedev(kDrmMajor, kRenderMinor);
 	b.classDevice("/sys/dev/char/" + majorMinor(renderRdev),
 		      "../../devices/platform/v4l2emu-render/drm/renderD128", renderRdev,
@@ -204,12 +260,56 @@ const char *devDirForCandidates()
 
 } // namespace
 
-const VEntry *VirtualTree::find(std::string_view path) const
+std::string joinPath(const std::string &base, std::string_view relative)
 {
-	path = withoutTrailingSlashes(path);
+	std::string out = base == "/" ? std::string() : base;
+	while (!relative.empty()) {
+		size_t end = relative.find('/');
+		std::string_view part = relative.substr(0, end);
+		relative = end == std::string_view::npos ? std::string_view() : relative.substr(end + 1);
+		if (part.empty() || part == ".")
+			continue;
+		if (part == "..") {
+			size_t slash = out.rfind('/');
+			out.erase(slash == std::string::npos ? 0 : slash);
+			continue;
+		}
+		out += "/";
+		out += part;
+	}
+	return out.empty() ? "/" : out;
+}
+
+const VEntry *VirtualTree::findExact(std::string_view path) const
+{
 	for (const VEntry &e : entries)
 		if (e.path == path)
 			return &e;
+	return nullptr;
+}
+
+const VEntry *VirtualTree::find(std::string_view path) const
+{
+	path = withoutTrailingSlashes(path);
+	if (const VEntry *e = findExact(path))
+		return e;
+	// Through a link of the tree (e.g. /sys/bus/media/devices/media0/uevent): the deepest
+	// existing prefix decides; a link there is followed like the VFS does, a few levels deep.
+	std::string resolved(path);
+	for (int depth = 0; depth < 8; depth++) {
+		const VEntry *link = nullptr;
+		size_t slash = resolved.rfind('/');
+		for (; slash != std::string::npos && slash > 0; slash = resolved.rfind('/', slash - 1)) {
+			link = findExact(std::string_view(resolved).substr(0, slash));
+			if (link)
+				break;
+		}
+		if (!link || link->type != VType::Symlink)
+			return nullptr;
+		resolved = joinPath(dirName(link->path), link->content) + resolved.substr(slash);
+		if (const VEntry *e = findExact(resolved))
+			return e;
+	}
 	return nullptr;
 }
 
@@ -234,7 +334,8 @@ bool candidatePath(const char *path)
 	size_t n = 0;
 	if (startsWith(path, "/sys/", &n)) {
 		const char *rest = path + n;
-		return startsWith(rest, "dev/char") || startsWith(rest, "class/video4linux");
+		return startsWith(rest, "dev/char") || startsWith(rest, "class") ||
+		       startsWith(rest, "bus") || startsWith(rest, "devices/platform");
 	}
 	for (const char *dir : {devDirForCandidates(), "/dev"}) {
 		if (!startsWith(path, dir, &n))
