@@ -98,15 +98,17 @@ std::string inChild(const std::string &driver, const std::function<std::string(c
 	where = where.substr(where.rfind('\n') + 1); // npos + 1 == 0
 	if (!where.empty())
 		where = " in: " + where;
-	if (WIFSIGNALED(status))
-		return std::string("the driver crashed (") + strsignal(WTERMSIG(status)) + ")" + where;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return "";
-	if (!failure.empty())
+	if (WIFEXITED(status) && !failure.empty())
 		return failure;
+	// A signal, or a sanitizer's exit (abort_on_error=1 makes that SIGABRT).
 	const std::string report = sanitizerLine(log);
-	return "the process died (exit " + std::to_string(WEXITSTATUS(status)) + ")" + where +
-	       (report.empty() ? "" : " (" + report + ")");
+	return (WIFSIGNALED(status) ? std::string("the driver crashed (") +
+					      strsignal(WTERMSIG(status)) + ")"
+				    : "the process died (exit " +
+					      std::to_string(WEXITSTATUS(status)) + ")") +
+	       where + (report.empty() ? "" : " (" + report + ")");
 }
 
 /// The last failing case of a property: rapidcheck's shrunk counterexample.

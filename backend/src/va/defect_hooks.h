@@ -11,6 +11,7 @@
 #include "va/driver.h"
 
 #include <linux/videodev2.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <vector>
@@ -22,7 +23,7 @@ struct DefectHooks {
 	/// ready stream a live surface is bound to that does not match, REQBUFS(0) on its
 	/// streaming CAPTURE queue with the result ignored (VB2C:vb2_core_reqbufs refuses a
 	/// streaming queue with -EBUSY and frees nothing) and munmap of its CAPTURE mappings,
-	/// whose pointers the stream keeps using.
+	/// whose pointers the stream keeps using (and munmaps again when it goes).
 	static void tearDownCapturePools(Driver &drv, uint32_t width, uint32_t height,
 					 uint32_t fourcc)
 	{
@@ -46,8 +47,16 @@ struct DefectHooks {
 			rb.count = 0;
 			d.io_.ioctl(d.m2m_->videoFd(), VIDIOC_REQBUFS, &rb); // the defect: unchecked
 			for (DecodeStream::CaptureBuffer &c : d.capture_)
-				for (uint32_t p = 0; p < c.numPlanes; p++)
+				for (uint32_t p = 0; p < c.numPlanes; p++) {
 					d.io_.munmap(c.planes[p].data, c.planes[p].length);
+					// The range stays reserved (PROT_NONE) so that a stale access
+					// faults every time: were a later mapping to land there, what
+					// the rig sees would depend on the address layout (ASLR).
+					::mmap(c.planes[p].data, c.planes[p].length, PROT_NONE,
+					       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+						       MAP_FIXED_NOREPLACE,
+					       -1, 0);
+				}
 		}
 	}
 };
