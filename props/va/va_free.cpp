@@ -298,6 +298,8 @@ public:
 			c.begun = true;
 			c.target = arg(1);
 			c.params = c.slices = c.failed = false;
+		} else if (c.alive && c.begun) {
+			c.failed = true; // Begin inside a picture: the driver's choice what's left
 		}
 	}
 	void run(const FreeModel &m, FreeSut &s) const override
@@ -560,10 +562,19 @@ public:
 
 // --- generation and parsing -----------------------------------------------------------------
 
+/// An argument in [lo, hi), uniform at any size, shrinking towards lo. rapidcheck's inRange
+/// scales its range with the size (gen/detail/ScaleInteger: (range - 1) * size / 100,
+/// rounded), so below size 50 inRange(0, 2) is always 0: small sequences would never get a
+/// second surface size, an H.264 config or the later render styles.
+int choose(int lo, int hi)
+{
+	return *rc::gen::resize(100, rc::gen::inRange<int>(lo, hi));
+}
+
 int pick(size_t n)
 {
 	RC_PRE(n > 0);
-	return *rc::gen::inRange<int>(0, static_cast<int>(n));
+	return choose(0, static_cast<int>(n));
 }
 
 /// An index, mostly of a live object.
@@ -576,7 +587,7 @@ int pickLive(const std::vector<T> &v)
 		if (v[i].alive)
 			live.push_back(static_cast<int>(i));
 	if (!live.empty() && *rc::gen::weightedElement<bool>({ { 6, true }, { 1, false } }))
-		return *rc::gen::elementOf(live);
+		return live[static_cast<size_t>(choose(0, static_cast<int>(live.size())))]; // shrinks to the first
 	return pick(v.size());
 }
 
@@ -602,32 +613,32 @@ rc::Gen<Ptr> genFreeCommand(const FreeModel &m)
 							       { 5, 12 },
 							       { 2, 13 } });
 		switch (k) {
-		case 0: return std::make_shared<ConfigCmd>(*rc::gen::inRange(0, 2));
+		case 0: return std::make_shared<ConfigCmd>(choose(0, 2));
 		case 1: return std::make_shared<DestroyConfigCmd>(pickLive(m.configs));
 		case 2: return std::make_shared<QueryAttribsCmd>(pickLive(m.configs));
 		case 3:
-			return std::make_shared<SurfacesCmd>(*rc::gen::inRange(0, 2),
-							     *rc::gen::inRange(1, 5));
+			return std::make_shared<SurfacesCmd>(choose(0, 2),
+							     choose(1, 5));
 		case 4: return std::make_shared<DestroySurfaceCmd>(pickLive(m.surfaces));
 		case 5:
 			return std::make_shared<ContextCmd>(pickLive(m.configs),
-							    *rc::gen::inRange(0, 2),
-							    *rc::gen::inRange(0, 2));
+							    choose(0, 2),
+							    choose(0, 2));
 		case 6: return std::make_shared<DestroyContextCmd>(pickLive(m.contexts));
 		case 7:
 			return std::make_shared<DecodeCmd>(pickLive(m.contexts),
 							   pickLive(m.surfaces),
-							   *rc::gen::inRange(0, 4));
+							   choose(0, 4));
 		case 8:
 			return std::make_shared<BeginCmd>(pickLive(m.contexts),
 							  pickLive(m.surfaces));
 		case 9:
 			return std::make_shared<RenderCmd>(pickLive(m.contexts),
-							   *rc::gen::inRange(0, 2));
+							   choose(0, 2));
 		case 10: return std::make_shared<EndCmd>(pickLive(m.contexts));
 		case 11: return std::make_shared<DeriveKeepCmd>(pickLive(m.surfaces));
 		case 12: {
-			const auto op = static_cast<ReadOp>(*rc::gen::inRange(0, 5));
+			const auto op = static_cast<ReadOp>(choose(0, 5));
 			return std::make_shared<ReadCmd>(op, pickLive(m.surfaces));
 		}
 		default: return std::make_shared<DestroyImageCmd>(pickLive(m.images));
@@ -692,7 +703,8 @@ Ptr parseFreeCommand(const std::string &line, std::string *error)
 	return nullptr;
 }
 
-std::string runFreeSequence(const FreeCommands &cmds, const std::string &saveAs)
+std::string runFreeSequence(const FreeCommands &cmds, const std::string &saveAs,
+			    const std::function<void(const std::string &)> &onStep)
 {
 	std::string failures;
 	std::vector<std::string> lines;
@@ -705,12 +717,16 @@ std::string runFreeSequence(const FreeCommands &cmds, const std::string &saveAs)
 			std::ostringstream os;
 			c->show(os);
 			lines.push_back(os.str());
+			if (onStep)
+				onStep(lines.back());
 			c->checkPreconditions(state);
 			c->run(state, sut);
 			c->apply(state);
 			if (!sut.run.failures().empty())
 				break; // the first failing command ends the sequence
 		}
+		if (onStep)
+			onStep("vaTerminate");
 		sut.run.finish();
 		failures = sut.run.failureText();
 	}

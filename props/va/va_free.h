@@ -14,6 +14,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/state.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,9 @@ std::shared_ptr<const FreeCommand> parseFreeCommand(const std::string &line, std
 
 /// Runs a sequence on a fresh driver (then vaTerminate and the leak checks); returns the
 /// failures, "" when every property held. Saved as a counterexample under `saveAs` if it fails.
-std::string runFreeSequence(const FreeCommands &cmds, const std::string &saveAs);
+/// `onStep` (if set) hears each command's line before it runs, then "vaTerminate" (a caller
+/// running the sequence in a child process tells from it where a crash happened).
+std::string runFreeSequence(const FreeCommands &cmds, const std::string &saveAs,
+			    const std::function<void(const std::string &)> &onStep = {});
 
 } // namespace props::va

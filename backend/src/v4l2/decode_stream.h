@@ -160,6 +160,7 @@ public:
 
 private:
 	friend class PictureBitstream;
+	friend struct DefectHooks;	///< test-only defects (va/defect_hooks.h)
 	DecodeStream(v4l2emu::DeviceIo &io, const DecoderNode &node, const CodecDescriptor &codec,
 		     const DeviceCaps &caps, uint32_t width, uint32_t height);
 

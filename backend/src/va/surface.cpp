@@ -3,6 +3,7 @@
 // until a decode binds it to a CAPTURE buffer, or until it is read or exported before any
 // decode (FFmpeg's derive probe, mpv/GStreamer/Kodi export probes, Chromium's export right after
 // creation), when it gets backing from a context that can take it or from a probe stream.
+#include "va/defect_hooks.h"
 #include "va/driver.h"
 #include "va/entry_points.h"
 
@@ -81,6 +82,9 @@ VAStatus createSurfaces2(VADriverContextP ctx, unsigned int format, unsigned int
 	VAStatus st = parseAttributes(format, attribs, numAttribs, &req);
 	if (st != VA_STATUS_SUCCESS)
 		return st;
+#ifdef V4L2VA_DEFECT_UNCHECKED_REQBUFS
+	DefectHooks::tearDownCapturePools(drv, width, height, req.fourcc); // test-only module
+#endif
 	for (unsigned i = 0; i < num; i++) {
 		auto s = std::make_shared<Surface>();
 		s->width = width;

@@ -13,6 +13,9 @@ namespace v4l2va::test {
 
 std::string driverPath()
 {
+	// An override: another build of the driver (a defect module, a relocated OSS-Fuzz build).
+	if (const char *path = getenv("V4L2VA_DRIVER_PATH"); path && *path)
+		return path;
 	return std::string(V4L2VA_DRIVER_DIR) + "/v4l2_request_drv_video.so";
 }
 

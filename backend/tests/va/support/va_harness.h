@@ -67,7 +67,8 @@ private:
 	std::map<std::string, std::string> savedEnv_;
 };
 
-/// Path of the driver module under test (compile definition).
+/// Path of the driver module under test: $V4L2VA_DRIVER_PATH if set, else the build's module
+/// (compile definition V4L2VA_DRIVER_DIR).
 std::string driverPath();
 
 } // namespace v4l2va::test
