@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: MIT
+// HEVC for the libavcodec engine: VPS, SPS and PPS NAL units written from the stateless
+// controls (H.265 7.3.2.1-7.3.2.3), then the queued slice segments with their headers made
+// self-contained. The SPS control carries neither the SPS's short-term RPS candidates nor its
+// long-term reference POCs, so the SPS written has none, and every slice segment header is
+// re-spelled (7.3.6.1): its RPS part becomes an explicit st_ref_pic_set derived from the DPB
+// of HEVC_DECODE_PARAMS (the pictures kept, with the POC st_curr lists saying which the current
+// picture uses), everything else is copied bit for bit, and the slice data follows the new
+// byte_alignment() unchanged (entry point offsets count slice data bytes only, and the
+// alignment bit keeps the emulation prevention of the data as it was).
+#include "h26x_rebuild.h"
+
+#include "bit_writer.h"
+#include "rebuild.h"
+
+#include <libavcodec/codec_id.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace v4l2emu::libav {
+
+namespace {
+
+constexpr uint32_t kVpsKey = 0x100;	// ParamSetCache keys: VPS, SPS, PPS + id
+constexpr uint32_t kSpsKey = 0x200;
+constexpr uint32_t kPpsKey = 0x300;
+
+// NAL unit types (Table 7-1).
+constexpr unsigned kBlaWLp = 16, kIdrWRadl = 19, kIdrNLp = 20, kRsvIrap23 = 23;
+constexpr unsigned kSliceB = 0, kSliceP = 1;
+
+unsigned ceilLog2(uint32_t v)
+{
+	unsigned n = 0;
+	while ((uint64_t{1} << n) < v)
+		n++;
+	return n;
+}
+
+void nalHeader(BitWriter &w, unsigned type)
+{
+	w.bit(false);		// forbidden_zero_bit
+	w.bits(type, 6);
+	w.bits(0, 6);		// nuh_layer_id
+	w.bits(1, 3);		// nuh_temporal_id_plus1
+}
+
+/// profile_tier_level(1, maxSubLayersMinus1) (7.3.3). The controls have no profile or level:
+/// the profile follows from the bit depth and chroma format (Main, Main 10, else RExt), the
+/// level is the highest, which allows every size.
+void profileTierLevel(BitWriter &w, const struct v4l2_ctrl_hevc_sps &sps)
+{
+	const bool main = sps.chroma_format_idc == 1 && !sps.bit_depth_luma_minus8 &&
+			  !sps.bit_depth_chroma_minus8;
+	const bool main10 = sps.chroma_format_idc == 1 && sps.bit_depth_luma_minus8 <= 2 &&
+			    sps.bit_depth_chroma_minus8 <= 2;
+	const unsigned profile = main ? 1 : main10 ? 2 : 4;
+	w.bits(0, 2);		// general_profile_space
+	w.bit(false);		// general_tier_flag
+	w.bits(profile, 5);
+	for (unsigned j = 0; j < 32; j++)	// Main streams are Main 10 streams too
+		w.flag(j == profile || (main && j == 2));
+	w.flag(true);		// general_progressive_source_flag
+	w.flag(false);		// general_interlaced_source_flag
+	w.flag(false);		// general_non_packed_constraint_flag
+	w.flag(true);		// general_frame_only_constraint_flag
+	w.bits(0, 43);		// general_reserved_zero_43bits
+	w.bit(false);		// general_reserved_zero_bit
+	w.bits(186, 8);		// general_level_idc: 6.2
+	const unsigned subLayers = sps.sps_max_sub_layers_minus1;
+	for (unsigned i = 0; i < subLayers; i++) {
+		w.flag(false);	// sub_layer_profile_present_flag
+		w.flag(false);	// sub_layer_level_present_flag
+	}
+	if (subLayers)
+		for (unsigned i = subLayers; i < 8; i++)
+			w.bits(0, 2);
+}
+
+/// Up-right diagonal scan (6.5.3): raster position of the i-th coefficient of a size x size
+/// block.
+void diagonalScan(unsigned size, uint8_t *out)
+{
+	unsigned i = 0;
+	int x = 0, y = 0;
+	while (i < size * size) {
+		while (y >= 0) {
+			if (x < static_cast<int>(size) && y < static_cast<int>(size))
+				out[i++] = static_cast<uint8_t>(y * size + x);
+			y--;
+			x++;
+		}
+		y = x;
+		x = 0;
+	}
+}
+
+/// One list of scaling_list_data() (7.3.4) coded explicitly (scaling_list_pred_mode_flag 1)
+/// from raster-order values (the uapi's order).
+int scalingList(BitWriter &w, const uint8_t *raster, unsigned count, const uint8_t *scan,
+		int dc, const char **why)
+{
+	w.flag(true);	// scaling_list_pred_mode_flag
+	int next = 8;
+	if (dc >= 0) {
+		if (dc == 0) {
+			*why = "HEVC scaling list DC value 0 cannot be coded";
+			return -EINVAL;
+		}
+		w.se(dc - 8);	// scaling_list_dc_coef_minus8
+		next = dc;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		int value = raster[scan[i]];
+		if (value == 0) {
+			*why = "HEVC scaling list value 0 cannot be coded";
+			return -EINVAL;
+		}
+		int delta = (value - next + 256) % 256;
+		if (delta > 127)
+			delta -= 256;
+		w.se(delta);
+		next = value;
+	}
+	return 0;
+}
+
+int scalingListData(BitWriter &w, const struct v4l2_ctrl_hevc_scaling_matrix &m,
+		    const char **why)
+{
+	uint8_t scan4[16], scan8[64];
+	diagonalScan(4, scan4);
+	diagonalScan(8, scan8);
+	int ret = 0;
+	for (unsigned id = 0; id < 6 && !ret; id++)
+		ret = scalingList(w, m.scaling_list_4x4[id], 16, scan4, -1, why);
+	for (unsigned id = 0; id < 6 && !ret; id++)
+		ret = scalingList(w, m.scaling_list_8x8[id], 64, scan8, -1, why);
+	for (unsigned id = 0; id < 6 && !ret; id++)
+		ret = scalingList(w, m.scaling_list_16x16[id], 64, scan8,
+				  m.scaling_list_dc_coef_16x16[id], why);
+	// sizeId 3 has matrixId 0 and 3 (intra and inter luma), the uapi's [0] and [1].
+	for (unsigned id = 0; id < 2 && !ret; id++)
+		ret = scalingList(w, m.scaling_list_32x32[id], 64, scan8,
+				  m.scaling_list_dc_coef_32x32[id], why);
+	return ret;
+}
+
+int32_t menuValue(const ControlReader &controls, uint32_t id, int32_t fallback)
+{
+	const void *p = controls.get(id);
+	if (!p)
+		return fallback;
+	int32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/// Copies count bits from r to w.
+void copyBits(BitReader &r, BitWriter &w, size_t count)
+{
+	while (count >= 32) {
+		w.bits(r.bits(32), 32);
+		count -= 32;
+	}
+	w.bits(r.bits(static_cast<unsigned>(count)), static_cast<unsigned>(count));
+}
+
+/// st_ref_pic_set(num_short_term_ref_pic_sets = 0) (7.3.7) of the DPB's short-term pictures:
+/// negative deltas nearest first, then positive ones; used when st_curr lists name them.
+void explicitRps(BitWriter &w, const struct v4l2_ctrl_hevc_decode_params &d)
+{
+	struct Ref {
+		int32_t delta;
+		bool used;
+	};
+	Ref neg[V4L2_HEVC_DPB_ENTRIES_NUM_MAX], pos[V4L2_HEVC_DPB_ENTRIES_NUM_MAX];
+	unsigned nNeg = 0, nPos = 0;
+	const unsigned entries = std::min<unsigned>(d.num_active_dpb_entries,
+						    V4L2_HEVC_DPB_ENTRIES_NUM_MAX);
+	auto listed = [](const uint8_t *list, unsigned n, unsigned idx) {
+		n = std::min<unsigned>(n, V4L2_HEVC_DPB_ENTRIES_NUM_MAX);
+		return std::find(list, list + n, idx) != list + n;
+	};
+	for (unsigned i = 0; i < entries; i++) {
+		const struct v4l2_hevc_dpb_entry &e = d.dpb[i];
+		if (e.flags & V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE)
+			continue;
+		int32_t delta = e.pic_order_cnt_val - d.pic_order_cnt_val;
+		if (delta < 0)
+			neg[nNeg++] = {delta, listed(d.poc_st_curr_before, d.num_poc_st_curr_before, i)};
+		else if (delta > 0)
+			pos[nPos++] = {delta, listed(d.poc_st_curr_after, d.num_poc_st_curr_after, i)};
+	}
+	std::sort(neg, neg + nNeg, [](const Ref &a, const Ref &b) { return a.delta > b.delta; });
+	std::sort(pos, pos + nPos, [](const Ref &a, const Ref &b) { return a.delta < b.delta; });
+	w.ue(nNeg);	// num_negative_pics
+	w.ue(nPos);	// num_positive_pics
+	int32_t prev = 0;
+	for (unsigned i = 0; i < nNeg; i++) {
+		w.ue(static_cast<uint32_t>(prev - neg[i].delta - 1));	// delta_poc_s0_minus1
+		w.flag(neg[i].used);
+		prev = neg[i].delta;
+	}
+	prev = 0;
+	for (unsigned i = 0; i < nPos; i++) {
+		w.ue(static_cast<uint32_t>(pos[i].delta - prev - 1));	// delta_poc_s1_minus1
+		w.flag(pos[i].used);
+		prev = pos[i].delta;
+	}
+}
+
+struct HevcInputs {
+	const struct v4l2_ctrl_hevc_sps *sps;
+	const struct v4l2_ctrl_hevc_pps *pps;
+	const struct v4l2_ctrl_hevc_decode_params *decode;
+};
+
+/// The slice segment NAL unit nal (escaped, header included) with its header re-spelled
+/// as the file comment says, appended to packet with a start code.
+int rewriteSlice(const HevcInputs &in, const uint8_t *nal, size_t size,
+		 std::vector<uint8_t> &packet, const char **why)
+{
+	const struct v4l2_ctrl_hevc_sps &sps = *in.sps;
+	const struct v4l2_ctrl_hevc_pps &pps = *in.pps;
+	std::vector<uint8_t> rbsp;
+	std::vector<uint32_t> map;
+	unescapeNal(nal, size, rbsp, &map);
+	BitReader r(rbsp.data(), rbsp.size());
+	std::vector<uint8_t> out;
+	BitWriter w(out);
+
+	copyBits(r, w, 16);	// nal_unit_header()
+	const unsigned type = (rbsp[0] >> 1) & 0x3f;
+	const bool first = r.flag();	// first_slice_segment_in_pic_flag
+	w.flag(first);
+	if (type >= kBlaWLp && type <= kRsvIrap23)
+		copyBits(r, w, 1);	// no_output_of_prior_pics_flag
+	w.ue(r.ue());		// slice_pic_parameter_set_id
+	bool dependent = false;
+	if (!first) {
+		if (pps.flags & V4L2_HEVC_PPS_FLAG_DEPENDENT_SLICE_SEGMENT_ENABLED) {
+			dependent = r.flag();
+			w.flag(dependent);
+		}
+		const unsigned ctbLog2 = sps.log2_min_luma_coding_block_size_minus3 + 3u +
+					 sps.log2_diff_max_min_luma_coding_block_size;
+		const uint32_t ctb = 1u << ctbLog2;
+		const uint32_t ctbs = ((sps.pic_width_in_luma_samples + ctb - 1) / ctb) *
+				      ((sps.pic_height_in_luma_samples + ctb - 1) / ctb);
+		copyBits(r, w, ceilLog2(ctbs));	// slice_segment_address
+	}
+	if (!dependent) {
+		copyBits(r, w, pps.num_extra_slice_header_bits);	// slice_reserved_flag[]
+		const uint32_t sliceType = r.ue();
+		w.ue(sliceType);
+		if (pps.flags & V4L2_HEVC_PPS_FLAG_OUTPUT_FLAG_PRESENT)
+			copyBits(r, w, 1);	// pic_output_flag
+		if (sps.flags & V4L2_HEVC_SPS_FLAG_SEPARATE_COLOUR_PLANE)
+			copyBits(r, w, 2);	// colour_plane_id
+		bool temporalMvp = false;
+		unsigned ltUsed = 0;
+		if (type != kIdrWRadl && type != kIdrNLp) {
+			const unsigned pocBits = sps.log2_max_pic_order_cnt_lsb_minus4 + 4u;
+			copyBits(r, w, pocBits);	// slice_pic_order_cnt_lsb
+			// The RPS: skipped as the controls size it (an explicit set may predict
+			// from SPS sets, which cannot be parsed without them), written explicitly.
+			const bool spsRps = r.flag();	// short_term_ref_pic_set_sps_flag
+			if (!spsRps)
+				r.skip(in.decode->short_term_ref_pic_set_size);
+			else if (sps.num_short_term_ref_pic_sets > 1)
+				r.skip(ceilLog2(sps.num_short_term_ref_pic_sets));
+			w.flag(false);
+			explicitRps(w, *in.decode);
+			if (sps.flags & V4L2_HEVC_SPS_FLAG_LONG_TERM_REF_PICS_PRESENT) {
+				uint32_t ltSps = 0;
+				if (sps.num_long_term_ref_pics_sps > 0)
+					ltSps = r.ue();	// num_long_term_sps
+				if (ltSps) {
+					*why = "HEVC long-term pictures from the SPS candidates "
+					       "(lt_idx_sps) are not in the controls";
+					return -EINVAL;
+				}
+				// The SPS written has no candidates: num_long_term_sps is absent.
+				const uint32_t ltPics = r.ue();
+				if (ltPics > 32) {
+					*why = "HEVC num_long_term_pics out of range";
+					return -EINVAL;
+				}
+				w.ue(ltPics);
+				for (uint32_t i = 0; i < ltPics; i++) {
+					copyBits(r, w, pocBits);	// poc_lsb_lt
+					const bool used = r.flag();
+					w.flag(used);
+					ltUsed += used;
+					const bool msb = r.flag();
+					w.flag(msb);
+					if (msb)
+						w.ue(r.ue());	// delta_poc_msb_cycle_lt
+				}
+			}
+			if (sps.flags & V4L2_HEVC_SPS_FLAG_SPS_TEMPORAL_MVP_ENABLED) {
+				temporalMvp = r.flag();
+				w.flag(temporalMvp);
+			}
+		}
+		bool saoLuma = false, saoChroma = false;
+		const bool chroma = sps.chroma_format_idc &&
+				    !(sps.flags & V4L2_HEVC_SPS_FLAG_SEPARATE_COLOUR_PLANE);
+		if (sps.flags & V4L2_HEVC_SPS_FLAG_SAMPLE_ADAPTIVE_OFFSET) {
+			saoLuma = r.flag();
+			w.flag(saoLuma);
+			if (chroma) {
+				saoChroma = r.flag();
+				w.flag(saoChroma);
+			}
+		}
+		if (sliceType == kSliceP || sliceType == kSliceB) {
+			const bool b = sliceType == kSliceB;
+			uint32_t l0 = pps.num_ref_idx_l0_default_active_minus1;
+			uint32_t l1 = pps.num_ref_idx_l1_default_active_minus1;
+			const bool override = r.flag();
+			w.flag(override);
+			if (override) {
+				l0 = r.ue();
+				w.ue(l0);
+				if (b) {
+					l1 = r.ue();
+					w.ue(l1);
+				}
+			}
+			if (l0 > 14 || l1 > 14) {
+				*why = "HEVC num_ref_idx_active_minus1 out of range";
+				return -EINVAL;
+			}
+			const unsigned total = in.decode->num_poc_st_curr_before +
+					       in.decode->num_poc_st_curr_after + ltUsed;
+			if ((pps.flags & V4L2_HEVC_PPS_FLAG_LISTS_MODIFICATION_PRESENT) && total > 1) {
+				const unsigned entryBits = ceilLog2(total);
+				for (unsigned list = 0; list < (b ? 2u : 1u); list++) {
+					const bool modified = r.flag();
+					w.flag(modified);
+					if (modified)
+						copyBits(r, w, entryBits * ((list ? l1 : l0) + 1));
+				}
+			}
+			if (b)
+				copyBits(r, w, 1);	// mvd_l1_zero_flag
+			if (pps.flags & V4L2_HEVC_PPS_FLAG_CABAC_INIT_PRESENT)
+				copyBits(r, w, 1);	// cabac_init_flag
+			if (temporalMvp) {
+				bool fromL0 = true;
+				if (b) {
+					fromL0 = r.flag();
+					w.flag(fromL0);
+				}
+				if ((fromL0 && l0 > 0) || (!fromL0 && l1 > 0))
+					w.ue(r.ue());	// collocated_ref_idx
+			}
+			const bool weighted =
+				(b && (pps.flags & V4L2_HEVC_PPS_FLAG_WEIGHTED_BIPRED)) ||
+				(!b && (pps.flags & V4L2_HEVC_PPS_FLAG_WEIGHTED_PRED));
+			if (weighted) {	// pred_weight_table() (7.3.6.3)
+				w.ue(r.ue());	// luma_log2_weight_denom
+				if (chroma)
+					w.se(r.se());	// delta_chroma_log2_weight_denom
+				for (unsigned list = 0; list < (b ? 2u : 1u); list++) {
+					const unsigned n = (list ? l1 : l0) + 1;
+					bool lumaFlags[16], chromaFlags[16] = {};
+					for (unsigned i = 0; i < n; i++) {
+						lumaFlags[i] = r.flag();
+						w.flag(lumaFlags[i]);
+					}
+					if (chroma)
+						for (unsigned i = 0; i < n; i++) {
+							chromaFlags[i] = r.flag();
+							w.flag(chromaFlags[i]);
+						}
+					for (unsigned i = 0; i < n; i++) {
+						if (lumaFlags[i]) {
+							w.se(r.se());	// delta_luma_weight
+							w.se(r.se());	// luma_offset
+						}
+						if (chromaFlags[i])
+							for (unsigned j = 0; j < 2; j++) {
+								w.se(r.se());
+								w.se(r.se());
+							}
+					}
+				}
+			}
+			w.ue(r.ue());	// five_minus_max_num_merge_cand
+		}
+		w.se(r.se());	// slice_qp_delta
+		if (pps.flags & V4L2_HEVC_PPS_FLAG_PPS_SLICE_CHROMA_QP_OFFSETS_PRESENT) {
+			w.se(r.se());	// slice_cb_qp_offset
+			w.se(r.se());	// slice_cr_qp_offset
+		}
+		bool deblockingDisabled = pps.flags & V4L2_HEVC_PPS_FLAG_PPS_DISABLE_DEBLOCKING_FILTER;
+		const bool control = pps.flags & V4L2_HEVC_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT;
+		bool override = false;
+		if (control && (pps.flags & V4L2_HEVC_PPS_FLAG_DEBLOCKING_FILTER_OVERRIDE_ENABLED)) {
+			override = r.flag();
+			w.flag(override);
+		}
+		if (override) {
+			deblockingDisabled = r.flag();
+			w.flag(deblockingDisabled);
+			if (!deblockingDisabled) {
+				w.se(r.se());	// slice_beta_offset_div2
+				w.se(r.se());	// slice_tc_offset_div2
+			}
+		}
+		if ((pps.flags & V4L2_HEVC_PPS_FLAG_PPS_LOOP_FILTER_ACROSS_SLICES_ENABLED) &&
+		    (saoLuma || saoChroma || !deblockingDisabled))
+			copyBits(r, w, 1);	// slice_loop_filter_across_slices_enabled_flag
+	}
+	if (pps.flags & (V4L2_HEVC_PPS_FLAG_TILES_ENABLED |
+			 V4L2_HEVC_PPS_FLAG_ENTROPY_CODING_SYNC_ENABLED)) {
+		const uint32_t entries = r.ue();	// num_entry_point_offsets
+		w.ue(entries);
+		if (entries) {
+			const uint32_t lenMinus1 = r.ue();
+			if (lenMinus1 > 31 || entries > 4096) {
+				*why = "HEVC entry points out of range";
+				return -EINVAL;
+			}
+			w.ue(lenMinus1);
+			copyBits(r, w, size_t{entries} * (lenMinus1 + 1));
+		}
+	}
+	if (pps.flags & V4L2_HEVC_PPS_FLAG_SLICE_SEGMENT_HEADER_EXTENSION_PRESENT) {
+		const uint32_t length = r.ue();
+		w.ue(length);
+		copyBits(r, w, size_t{length} * 8);
+	}
+	// byte_alignment(): alignment_bit_equal_to_one, then zeros.
+	if (!r.flag()) {
+		*why = "HEVC slice segment header does not end where the controls say";
+		return -EINVAL;
+	}
+	while (r.position() % 8)
+		if (r.flag()) {
+			*why = "HEVC slice segment header does not end where the controls say";
+			return -EINVAL;
+		}
+	if (r.overrun()) {
+		*why = "HEVC slice segment header longer than its NAL unit";
+		return -EINVAL;
+	}
+	w.trailingBits();
+	appendNal(packet, out);
+	// The slice data as it was (escaped): from the escaped offset of its first RBSP byte.
+	const size_t dataStart = r.position() / 8;
+	if (dataStart < map.size())
+		packet.insert(packet.end(), nal + map[dataStart], nal + size);
+	return 0;
+}
+
+bool isSliceSegment(unsigned type)
+{
+	return type <= 9 || (type >= kBlaWLp && type <= 21);
+}
+
+} // namespace
+
+int writeHevcVps(const struct v4l2_ctrl_hevc_sps &sps, std::vector<uint8_t> &rbsp,
+		 const char **why)
+{
+	if (sps.video_parameter_set_id > 15 || sps.sps_max_sub_layers_minus1 > 6) {
+		*why = "HEVC VPS id or sub-layer count out of range";
+		return -EINVAL;
+	}
+	rbsp.clear();
+	BitWriter w(rbsp);
+	nalHeader(w, 32);
+	w.bits(sps.video_parameter_set_id, 4);
+	w.flag(true);		// vps_base_layer_internal_flag
+	w.flag(true);		// vps_base_layer_available_flag
+	w.bits(0, 6);		// vps_max_layers_minus1
+	w.bits(sps.sps_max_sub_layers_minus1, 3);
+	w.flag(sps.sps_max_sub_layers_minus1 == 0);	// vps_temporal_id_nesting_flag
+	w.bits(0xffff, 16);	// vps_reserved_0xffff_16bits
+	profileTierLevel(w, sps);
+	w.flag(false);		// vps_sub_layer_ordering_info_present_flag: the highest only
+	w.ue(sps.sps_max_dec_pic_buffering_minus1);
+	w.ue(sps.sps_max_num_reorder_pics);
+	w.ue(sps.sps_max_latency_increase_plus1);
+	w.bits(0, 6);		// vps_max_layer_id
+	w.ue(0);		// vps_num_layer_sets_minus1
+	w.flag(false);		// vps_timing_info_present_flag
+	w.flag(false);		// vps_extension_flag
+	w.trailingBits();
+	return 0;
+}
+
+int writeHevcSps(const struct v4l2_ctrl_hevc_sps &sps,
+		 const struct v4l2_ctrl_hevc_scaling_matrix *matrix, std::vector<uint8_t> &rbsp,
+		 const char **why)
+{
+	if (sps.video_parameter_set_id > 15 || sps.sps_max_sub_layers_minus1 > 6 ||
+	    sps.seq_parameter_set_id > 15) {
+		*why = "HEVC SPS ids or sub-layer count out of range";
+		return -EINVAL;
+	}
+	rbsp.clear();
+	BitWriter w(rbsp);
+	nalHeader(w, 33);
+	w.bits(sps.video_parameter_set_id, 4);
+	w.bits(sps.sps_max_sub_layers_minus1, 3);
+	w.flag(sps.sps_max_sub_layers_minus1 == 0);	// sps_temporal_id_nesting_flag
+	profileTierLevel(w, sps);
+	w.ue(sps.seq_parameter_set_id);
+	w.ue(sps.chroma_format_idc);
+	if (sps.chroma_format_idc == 3)
+		w.flag(sps.flags & V4L2_HEVC_SPS_FLAG_SEPARATE_COLOUR_PLANE);
+	w.ue(sps.pic_width_in_luma_samples);
+	w.ue(sps.pic_height_in_luma_samples);
+	w.flag(false);		// conformance_window_flag: not in the control
+	w.ue(sps.bit_depth_luma_minus8);
+	w.ue(sps.bit_depth_chroma_minus8);
+	w.ue(sps.log2_max_pic_order_cnt_lsb_minus4);
+	w.flag(false);		// sps_sub_layer_ordering_info_present_flag: the highest only
+	w.ue(sps.sps_max_dec_pic_buffering_minus1);
+	w.ue(sps.sps_max_num_reorder_pics);
+	w.ue(sps.sps_max_latency_increase_plus1);
+	w.ue(sps.log2_min_luma_coding_block_size_minus3);
+	w.ue(sps.log2_diff_max_min_luma_coding_block_size);
+	w.ue(sps.log2_min_luma_transform_block_size_minus2);
+	w.ue(sps.log2_diff_max_min_luma_transform_block_size);
+	w.ue(sps.max_transform_hierarchy_depth_inter);
+	w.ue(sps.max_transform_hierarchy_depth_intra);
+	const bool scaling = sps.flags & V4L2_HEVC_SPS_FLAG_SCALING_LIST_ENABLED;
+	w.flag(scaling);
+	if (scaling) {
+		// The matrix in force, in the SPS (the PPS then has none); without the control
+		// the default lists (7.4.5) apply.
+		w.flag(matrix != nullptr);	// sps_scaling_list_data_present_flag
+		if (matrix) {
+			int ret = scalingListData(w, *matrix, why);
+			if (ret)
+				return ret;
+		}
+	}
+	w.flag(sps.flags & V4L2_HEVC_SPS_FLAG_AMP_ENABLED);
+	w.flag(sps.flags & V4L2_HEVC_SPS_FLAG_SAMPLE_ADAPTIVE_OFFSET);
+	const bool pcm = sps.flags & V4L2_HEVC_SPS_FLAG_PCM_ENABLED;
+	w.flag(pcm);
+	if (pcm) {
+		w.bits(sps.pcm_sample_bit_depth_luma_minus1, 4);
+		w.bits(sps.pcm_sample_bit_depth_chroma_minus1, 4);
+		w.ue(sps.log2_min_pcm_luma_coding_block_size_minus3);
+		w.ue(sps.log2_diff_max_min_pcm_luma_coding_block_size);
+		w.flag(sps.flags & V4L2_HEVC_SPS_FLAG_PCM_LOOP_FILTER_DISABLED);
+	}
+	// No RPS candidates and no long-term POC candidates: the control has neither, and the
+	// slice headers are rewritten not to need them (rewriteSlice).
+	w.ue(0);		// num_short_term_ref_pic_sets
+	const bool longTerm = sps.flags & V4L2_HEVC_SPS_FLAG_LONG_TERM_REF_PICS_PRESENT;
+	w.flag(longTerm);
+	if (longTerm)
+		w.ue(0);	// num_long_term_ref_pics_sps
+	w.flag(sps.flags & V4L2_HEVC_SPS_FLAG_SPS_TEMPORAL_MVP_ENABLED);
+	w.flag(sps.flags & V4L2_HEVC_SPS_FLAG_STRONG_INTRA_SMOOTHING_ENABLED);
+	w.flag(false);		// vui_parameters_present_flag
+	w.flag(false);		// sps_extension_present_flag
+	w.trailingBits();
+	return 0;
+}
+
+int writeHevcPps(const struct v4l2_ctrl_hevc_sps &sps, const struct v4l2_ctrl_hevc_pps &pps,
+		 uint32_t ppsId, std::vector<uint8_t> &rbsp, const char **why)
+{
+	const uint64_t f = pps.flags;
+	const bool tiles = f & V4L2_HEVC_PPS_FLAG_TILES_ENABLED;
+	if (ppsId > 63 || pps.num_extra_slice_header_bits > 7 ||
+	    (tiles && (pps.num_tile_columns_minus1 >= 20 || pps.num_tile_rows_minus1 >= 22))) {
+		*why = "HEVC PPS id, extra slice header bits or tile counts out of range";
+		return -EINVAL;
+	}
+	rbsp.clear();
+	BitWriter w(rbsp);
+	nalHeader(w, 34);
+	w.ue(ppsId);
+	w.ue(sps.seq_parameter_set_id);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_DEPENDENT_SLICE_SEGMENT_ENABLED);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_OUTPUT_FLAG_PRESENT);
+	w.bits(pps.num_extra_slice_header_bits, 3);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_SIGN_DATA_HIDING_ENABLED);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_CABAC_INIT_PRESENT);
+	w.ue(pps.num_ref_idx_l0_default_active_minus1);
+	w.ue(pps.num_ref_idx_l1_default_active_minus1);
+	w.se(pps.init_qp_minus26);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_CONSTRAINED_INTRA_PRED);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_TRANSFORM_SKIP_ENABLED);
+	const bool cuQpDelta = f & V4L2_HEVC_PPS_FLAG_CU_QP_DELTA_ENABLED;
+	w.flag(cuQpDelta);
+	if (cuQpDelta)
+		w.ue(pps.diff_cu_qp_delta_depth);
+	w.se(pps.pps_cb_qp_offset);
+	w.se(pps.pps_cr_qp_offset);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_PPS_SLICE_CHROMA_QP_OFFSETS_PRESENT);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_WEIGHTED_PRED);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_WEIGHTED_BIPRED);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_TRANSQUANT_BYPASS_ENABLED);
+	w.flag(tiles);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_ENTROPY_CODING_SYNC_ENABLED);
+	if (tiles) {
+		w.ue(pps.num_tile_columns_minus1);
+		w.ue(pps.num_tile_rows_minus1);
+		const bool uniform = f & V4L2_HEVC_PPS_FLAG_UNIFORM_SPACING;
+		w.flag(uniform);
+		if (!uniform) {
+			// The last column / row is implied (6.5.1).
+			for (unsigned i = 0; i < pps.num_tile_columns_minus1; i++)
+				w.ue(pps.column_width_minus1[i]);
+			for (unsigned i = 0; i < pps.num_tile_rows_minus1; i++)
+				w.ue(pps.row_height_minus1[i]);
+		}
+		w.flag(f & V4L2_HEVC_PPS_FLAG_LOOP_FILTER_ACROSS_TILES_ENABLED);
+	}
+	w.flag(f & V4L2_HEVC_PPS_FLAG_PPS_LOOP_FILTER_ACROSS_SLICES_ENABLED);
+	const bool control = f & V4L2_HEVC_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT;
+	w.flag(control);
+	if (control) {
+		w.flag(f & V4L2_HEVC_PPS_FLAG_DEBLOCKING_FILTER_OVERRIDE_ENABLED);
+		const bool disabled = f & V4L2_HEVC_PPS_FLAG_PPS_DISABLE_DEBLOCKING_FILTER;
+		w.flag(disabled);
+		if (!disabled) {
+			w.se(pps.pps_beta_offset_div2);
+			w.se(pps.pps_tc_offset_div2);
+		}
+	}
+	w.flag(false);		// pps_scaling_list_data_present_flag: the SPS has the matrix
+	w.flag(f & V4L2_HEVC_PPS_FLAG_LISTS_MODIFICATION_PRESENT);
+	w.ue(pps.log2_parallel_merge_level_minus2);
+	w.flag(f & V4L2_HEVC_PPS_FLAG_SLICE_SEGMENT_HEADER_EXTENSION_PRESENT);
+	w.flag(false);		// pps_extension_present_flag
+	w.trailingBits();
+	return 0;
+}
+
+int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t size,
+		ParamSetCache *cache, std::vector<uint8_t> &packet, const char **why)
+{
+	HevcInputs in{};
+	uint32_t spsElems = 0, ppsElems = 0, decodeElems = 0;
+	in.sps = static_cast<const struct v4l2_ctrl_hevc_sps *>(
+		controls.get(V4L2_CID_STATELESS_HEVC_SPS, &spsElems));
+	in.pps = static_cast<const struct v4l2_ctrl_hevc_pps *>(
+		controls.get(V4L2_CID_STATELESS_HEVC_PPS, &ppsElems));
+	in.decode = static_cast<const struct v4l2_ctrl_hevc_decode_params *>(
+		controls.get(V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, &decodeElems));
+	const auto *matrix = static_cast<const struct v4l2_ctrl_hevc_scaling_matrix *>(
+		controls.get(V4L2_CID_STATELESS_HEVC_SCALING_MATRIX));
+	if (!in.sps || !in.pps || !in.decode || !spsElems || !ppsElems || !decodeElems) {
+		*why = "HEVC SPS, PPS or DECODE_PARAMS control missing";
+		return -EINVAL;
+	}
+	const int32_t startCode = menuValue(controls, V4L2_CID_STATELESS_HEVC_START_CODE,
+					    V4L2_STATELESS_HEVC_START_CODE_ANNEX_B);
+	std::vector<NalSpan> nals;
+	if (startCode == V4L2_STATELESS_HEVC_START_CODE_ANNEX_B) {
+		if (!splitAnnexB(bitstream, size, nals)) {
+			*why = "HEVC Annex B bitstream without a start code";
+			return -EINVAL;
+		}
+	} else if (size) {
+		nals.push_back({bitstream, size});
+	}
+	// slice_pic_parameter_set_id of the first slice segment (after the 2-byte NAL header,
+	// first_slice_segment_in_pic_flag and, for IRAP pictures, no_output_of_prior_pics_flag).
+	uint32_t ppsId = 0;
+	bool found = false;
+	for (const NalSpan &n : nals) {
+		if (n.size < 3 || !isSliceSegment((n.data[0] >> 1) & 0x3f))
+			continue;
+		std::vector<uint8_t> head;
+		unescapeNal(n.data, std::min<size_t>(n.size, 16), head);
+		BitReader r(head.data(), head.size());
+		const unsigned type = (head[0] >> 1) & 0x3f;
+		r.skip(17);
+		if (type >= kBlaWLp && type <= kRsvIrap23)
+			r.skip(1);
+		ppsId = r.ue();
+		found = !r.overrun() && ppsId <= 63;
+		break;
+	}
+	if (!found) {
+		*why = "HEVC bitstream without a parsable slice segment";
+		return -EINVAL;
+	}
+
+	std::vector<uint8_t> rbsp;
+	int ret = writeHevcVps(*in.sps, rbsp, why);
+	if (ret)
+		return ret;
+	const bool newVps = !cache || cache->changed(kVpsKey, rbsp);
+	if (newVps)
+		appendNal(packet, rbsp);
+	ret = writeHevcSps(*in.sps, matrix, rbsp, why);
+	if (ret)
+		return ret;
+	const bool newSps = !cache || cache->changed(kSpsKey, rbsp) || newVps;
+	if (newSps)
+		appendNal(packet, rbsp);
+	ret = writeHevcPps(*in.sps, *in.pps, ppsId, rbsp, why);
+	if (ret)
+		return ret;
+	if (!cache || cache->changed(kPpsKey + ppsId, rbsp) || newSps)
+		appendNal(packet, rbsp);
+	for (const NalSpan &n : nals) {
+		if (n.size < 3 || !isSliceSegment((n.data[0] >> 1) & 0x3f)) {
+			appendEscapedNal(packet, n.data, n.size);
+			continue;
+		}
+		ret = rewriteSlice(in, n.data, n.size, packet, why);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+namespace {
+
+class HevcState final : public RebuildState {
+public:
+	ParamSetCache cache;
+};
+
+std::unique_ptr<RebuildState> createHevcState() { return std::make_unique<HevcState>(); }
+
+int rebuildHevcJob(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &packet,
+		   const char **why)
+{
+	if (!job.controls) {
+		*why = "no controls";
+		return -EINVAL;
+	}
+	auto *s = static_cast<HevcState *>(state);
+	return rebuildHevc(*job.controls, job.bitstream, job.bitstreamSize, s ? &s->cache : nullptr,
+			   packet, why);
+}
+
+const Rebuilder kHevcRebuilder = {
+	.codec = "hevc",
+	.avCodecId = AV_CODEC_ID_HEVC,
+	.createState = createHevcState,
+	.rebuild = rebuildHevcJob,
+};
+
+} // namespace
+
+V4L2EMU_REGISTER_REBUILDER(kHevcRebuilder);
+
+} // namespace v4l2emu::libav
