@@ -73,6 +73,15 @@ encode h264_main_2slices_176x144.mkv "$(src_176)" \
 encode h264_high_mandelbrot_320x240.mp4 "mandelbrot=size=320x240:rate=25" \
 	-c:v libx264 -profile:v high -preset medium -crf 34 \
 	-x264-params bframes=2:b-adapt=0:keyint=25
+# H.264 High, interlaced as MBAFF (x264's interlaced mode: frame pictures with field macroblock
+# pairs; 144 rows are 4.5 pairs, so the coded height is 160, cropped).
+encode h264_high_mbaff_176x144.mp4 "$(src_176)" \
+	-c:v libx264 -profile:v high -preset medium -crf 30 \
+	-x264-params interlaced=1:tff=1:bframes=2:b-adapt=0:keyint=25
+# H.264 High with the JVT scaling matrices (pic_scaling_matrix_present_flag, 8x8 transform).
+encode h264_high_cqm_176x144.mp4 "$(src_176)" \
+	-c:v libx264 -profile:v high -preset medium -crf 30 \
+	-x264-params cqm=jvt:bframes=2:b-adapt=0:keyint=25
 # HEVC Main with B-frames.
 encode hevc_main_bframes_176x144.mp4 "$(src_176)" \
 	-c:v libx265 -profile:v main -preset medium -crf 32 -tag:v hvc1 \
@@ -81,6 +90,11 @@ encode hevc_main_bframes_176x144.mp4 "$(src_176)" \
 encode hevc_main_128x128.mp4 "mandelbrot=size=128x128:rate=25" \
 	-c:v libx265 -profile:v main -preset medium -crf 34 -tag:v hvc1 \
 	-x265-params log-level=error:bframes=0:keyint=25:pools=none:frame-threads=1
+# HEVC Main with wavefronts (entropy_coding_sync, entry points), the default scaling lists
+# (scaling_list_enabled_flag without data) and 32x32 CTUs; a one-thread pool for WPP.
+encode hevc_main_wpp_scaling_176x144.mp4 "$(src_176)" \
+	-c:v libx265 -profile:v main -preset medium -crf 32 -tag:v hvc1 \
+	-x265-params log-level=error:bframes=2:b-adapt=0:keyint=25:pools=1:frame-threads=1:wpp=1:scaling-list=default:ctu=32
 # VP8 with an alt-ref: the second packet is a hidden (show_frame=0) frame. libvpx only places
 # alt-refs in two-pass mode, and with this lookahead only from 12 frames on.
 encode_2pass vp8_altref_176x144.ivf "$(src_176)" 12 \
