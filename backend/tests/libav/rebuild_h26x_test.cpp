@@ -20,6 +20,7 @@ extern "C" {
 #include <libavutil/md5.h>
 #include <libavutil/mem.h>
 #include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
 }
 
 #include <algorithm>
@@ -57,10 +58,18 @@ std::string streamPath(const std::string &file)
 	return std::string(V4L2VA_STREAM_DIR) + "/" + file;
 }
 
+/// The directory part of a clip name ("extra/x.mp4" -> "extra/"), where its reference.tsv is.
+std::string dirOf(const std::string &file)
+{
+	size_t slash = file.rfind('/');
+	return slash == std::string::npos ? "" : file.substr(0, slash + 1);
+}
+
 /// reference.tsv: stream, frame, pts, width, height, nv12_md5 (make_streams.sh).
 std::vector<ReferenceFrame> referenceOf(const std::string &file)
 {
-	std::ifstream in(streamPath("reference.tsv"));
+	const std::string dir = dirOf(file);
+	std::ifstream in(streamPath(dir + "reference.tsv"));
 	std::vector<ReferenceFrame> frames;
 	std::string line;
 	while (std::getline(in, line)) {
@@ -68,7 +77,7 @@ std::vector<ReferenceFrame> referenceOf(const std::string &file)
 		std::string name, frame, pts;
 		ReferenceFrame ref;
 		if (line.empty() || line[0] == '#' || !std::getline(fields, name, '\t') ||
-		    name != file || !std::getline(fields, frame, '\t') ||
+		    dir + name != file || !std::getline(fields, frame, '\t') ||
 		    !std::getline(fields, pts, '\t') || !(fields >> ref.width >> ref.height >> ref.md5))
 			continue;
 		frames.push_back(ref);
@@ -76,46 +85,48 @@ std::vector<ReferenceFrame> referenceOf(const std::string &file)
 	return frames;
 }
 
-/// MD5 of the frame's top-left width x height as packed NV12 (the reference's packing).
-std::string nv12Md5(const AVFrame *f, int width, int height)
+std::string hexOf(const uint8_t digest[16])
 {
-	const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(f->format));
-	const bool highDepth = desc && desc->comp[0].depth > 8;
-	AVMD5 *md5 = av_md5_alloc();
-	av_md5_init(md5);
-	std::vector<uint8_t> row;
-	// 10-bit output reduced to 8 bits as -pix_fmt nv12 would (swscale truncates >> 2 with
-	// its dither off for bitexact); only used for streams the reference made the same way.
-	auto sample = [&](int plane, int x, int y) -> uint8_t {
-		const uint8_t *line = f->data[plane] + static_cast<ptrdiff_t>(y) * f->linesize[plane];
-		if (!highDepth)
-			return line[x];
-		uint16_t v;
-		memcpy(&v, line + 2 * x, 2);
-		return static_cast<uint8_t>(v >> (desc->comp[0].depth - 8));
-	};
-	row.resize(width);
-	for (int y = 0; y < height; y++) {
-		for (int x = 0; x < width; x++)
-			row[x] = sample(0, x, y);
-		av_md5_update(md5, row.data(), row.size());
-	}
-	const int cw = (width + 1) / 2, ch = (height + 1) / 2;
-	row.resize(2 * cw);
-	for (int y = 0; y < ch; y++) {
-		for (int x = 0; x < cw; x++) {
-			row[2 * x] = sample(1, x, y);
-			row[2 * x + 1] = sample(2, x, y);
-		}
-		av_md5_update(md5, row.data(), row.size());
-	}
-	uint8_t digest[16];
-	av_md5_final(md5, digest);
-	av_free(md5);
 	char hex[33];
 	for (int i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	return hex;
+}
+
+/// MD5 of the frame's top-left width x height as packed NV12 (the reference's packing). Other
+/// formats (10-bit) are converted by libswscale as the ffmpeg CLI's `-pix_fmt nv12` does it
+/// (its default scaler flags, bicubic; no scaling, so only the depth reduction and its dither).
+std::string nv12Md5(const AVFrame *f, int width, int height)
+{
+	const int cw = (width + 1) / 2, ch = (height + 1) / 2;
+	std::vector<uint8_t> y(static_cast<size_t>(width) * height), uv(static_cast<size_t>(2 * cw) * ch);
+	if (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P) {
+		for (int r = 0; r < height; r++)
+			memcpy(&y[static_cast<size_t>(r) * width], f->data[0] + static_cast<ptrdiff_t>(r) * f->linesize[0], width);
+		for (int r = 0; r < ch; r++)
+			for (int x = 0; x < cw; x++) {
+				uv[static_cast<size_t>(r) * 2 * cw + 2 * x] = f->data[1][static_cast<ptrdiff_t>(r) * f->linesize[1] + x];
+				uv[static_cast<size_t>(r) * 2 * cw + 2 * x + 1] = f->data[2][static_cast<ptrdiff_t>(r) * f->linesize[2] + x];
+			}
+	} else {
+		SwsContext *sws = sws_getContext(width, height, static_cast<AVPixelFormat>(f->format), width,
+						 height, AV_PIX_FMT_NV12, SWS_BICUBIC, nullptr, nullptr, nullptr);
+		if (!sws)
+			return "(no swscale conversion from " +
+			       std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(f->format))) + ")";
+		uint8_t *dst[4] = {y.data(), uv.data(), nullptr, nullptr};
+		int dstStride[4] = {width, 2 * cw, 0, 0};
+		sws_scale(sws, f->data, f->linesize, 0, height, dst, dstStride);
+		sws_freeContext(sws);
+	}
+	AVMD5 *md5 = av_md5_alloc();
+	av_md5_init(md5);
+	av_md5_update(md5, y.data(), y.size());
+	av_md5_update(md5, uv.data(), uv.size());
+	uint8_t digest[16];
+	av_md5_final(md5, digest);
+	av_free(md5);
+	return hexOf(digest);
 }
 
 struct SoftwareDecode {
@@ -267,7 +278,7 @@ SoftwareDecode rebuildAndDecode(const Clip &clip, const std::vector<ReferenceFra
 	// V4L2VA_REBUILD_DUMP=dir writes the rebuilt stream (dir/<clip>.h264 / .hevc) for
 	// inspection with ffprobe / trace_headers.
 	if (const char *dump = getenv("V4L2VA_REBUILD_DUMP"); dump && !tamper) {
-		std::ofstream out(std::string(dump) + "/" + clip.file +
+		std::ofstream out(std::string(dump) + "/" + clip.file.substr(dirOf(clip.file).size()) +
 				  (clip.codec == AV_CODEC_ID_H264 ? ".h264" : ".hevc"),
 				  std::ios::binary);
 		for (const auto &p : packets)
@@ -300,20 +311,25 @@ private:
 	Clip clip_;
 };
 
+/// The H.264 and HEVC clips of corpus/streams and of its extra/ directory (clips the VA
+/// harnesses do not take: 10-bit, multi-slice HEVC).
 std::vector<Clip> clips()
 {
 	std::vector<Clip> out;
-	std::ifstream in(streamPath("reference.tsv"));
-	std::string line, last;
-	while (std::getline(in, line)) {
-		std::string file = line.substr(0, line.find('\t'));
-		if (line.empty() || line[0] == '#' || file == last)
-			continue;
-		last = file;
-		if (file.rfind("h264_", 0) == 0)
-			out.push_back({file, AV_CODEC_ID_H264, v4l2emu::libav::rebuildH264});
-		else if (file.rfind("hevc_", 0) == 0)
-			out.push_back({file, AV_CODEC_ID_HEVC, v4l2emu::libav::rebuildHevc});
+	for (const std::string dir : {"", "extra/"}) {
+		std::ifstream in(streamPath(dir + "reference.tsv"));
+		std::string line, last;
+		while (std::getline(in, line)) {
+			std::string file = dir + line.substr(0, line.find('\t'));
+			if (line.empty() || line[0] == '#' || file == last)
+				continue;
+			last = file;
+			const std::string base = file.substr(dir.size());
+			if (base.rfind("h264_", 0) == 0)
+				out.push_back({file, AV_CODEC_ID_H264, v4l2emu::libav::rebuildH264});
+			else if (base.rfind("hevc_", 0) == 0)
+				out.push_back({file, AV_CODEC_ID_HEVC, v4l2emu::libav::rebuildHevc});
+		}
 	}
 	return out;
 }
