@@ -240,6 +240,29 @@ template<typename T> T *controlAs(CapturedJob &job, uint32_t id)
 	return reinterpret_cast<T *>(it->second.data());
 }
 
+/// Per job, its place in display order: the POC (DECODE_PARAMS) within its IDR period.
+std::vector<int64_t> displayOrder(std::vector<CapturedJob> &jobs)
+{
+	std::vector<int64_t> pts;
+	int64_t epoch = 0;
+	for (CapturedJob &j : jobs) {
+		int32_t poc = 0;
+		bool idr = false;
+		if (auto *d = controlAs<const struct v4l2_ctrl_h264_decode_params>(
+			    j, V4L2_CID_STATELESS_H264_DECODE_PARAMS)) {
+			poc = std::min(d->top_field_order_cnt, d->bottom_field_order_cnt);
+			idr = d->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
+		} else if (auto *e = controlAs<const struct v4l2_ctrl_hevc_decode_params>(
+				   j, V4L2_CID_STATELESS_HEVC_DECODE_PARAMS)) {
+			poc = e->pic_order_cnt_val;
+			idr = e->flags & V4L2_HEVC_DECODE_PARAM_FLAG_IDR_PIC;
+		}
+		epoch += idr;
+		pts.push_back(epoch * (int64_t{1} << 32) + poc);
+	}
+	return pts;
+}
+
 /// Rebuilds every job of the clip (one state for the stream) and decodes the packets.
 SoftwareDecode rebuildAndDecode(const Clip &clip, const std::vector<ReferenceFrame> &reference,
 				const Tamper &tamper = {})
@@ -248,23 +271,8 @@ SoftwareDecode rebuildAndDecode(const Clip &clip, const std::vector<ReferenceFra
 	EXPECT_FALSE(jobs.empty()) << clip.file << ": no jobs captured";
 	ParamSetCache cache;
 	std::vector<std::vector<uint8_t>> packets;
-	std::vector<int64_t> pts;
-	int64_t epoch = 0;
+	std::vector<int64_t> pts = displayOrder(jobs);
 	for (size_t i = 0; i < jobs.size(); i++) {
-		// Display order: POC within each IDR period (DECODE_PARAMS).
-		int32_t poc = 0;
-		bool idr = false;
-		if (auto *d = controlAs<const struct v4l2_ctrl_h264_decode_params>(
-			    jobs[i], V4L2_CID_STATELESS_H264_DECODE_PARAMS)) {
-			poc = std::min(d->top_field_order_cnt, d->bottom_field_order_cnt);
-			idr = d->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
-		} else if (auto *e = controlAs<const struct v4l2_ctrl_hevc_decode_params>(
-				   jobs[i], V4L2_CID_STATELESS_HEVC_DECODE_PARAMS)) {
-			poc = e->pic_order_cnt_val;
-			idr = e->flags & V4L2_HEVC_DECODE_PARAM_FLAG_IDR_PIC;
-		}
-		epoch += idr;
-		pts.push_back(epoch * (int64_t{1} << 32) + poc);
 		if (tamper)
 			tamper(jobs[i]);
 		CapturedControls controls(jobs[i].controls);
@@ -576,7 +584,9 @@ TEST(RebuildModes, H264WithoutStartCodes)
 }
 
 // Slice-based decoding (a job per slice, as cedrus takes them): the slice packets of a
-// picture, back to back, are the frame-based packet.
+// picture, back to back, are the frame-based packet. (They must reach FFmpeg as one packet:
+// FFmpeg 5.1's H.264 decoder, even with AV_CODEC_FLAG2_CHUNKS, conceals the slices of a
+// picture that come in later packets.)
 TEST(RebuildModes, H264SliceBasedJobsGiveTheFramePackets)
 {
 	std::vector<CapturedJob> jobs = jobsOf("h264_main_2slices_176x144.mkv");
@@ -701,6 +711,21 @@ TEST(RebuildModes, HevcSpsRpsSliceHeadersAreMadeExplicit)
 			EXPECT_EQ(got[i], expected[i]) << file << " job " << i;
 		}
 	}
+}
+
+// An explicit RPS that does not predict from SPS sets is parsed when the controls do not
+// size it (short_term_ref_pic_set_size 0).
+TEST(RebuildModes, HevcExplicitRpsWithoutItsSize)
+{
+	std::vector<CapturedJob> jobs = jobsOf("hevc_main_bframes_176x144.mp4");
+	ASSERT_FALSE(jobs.empty());
+	std::vector<CapturedJob> unsized = jobs;
+	for (CapturedJob &job : unsized)
+		if (auto *d = controlAs<struct v4l2_ctrl_hevc_decode_params>(
+			    job, V4L2_CID_STATELESS_HEVC_DECODE_PARAMS))
+			d->short_term_ref_pic_set_size = 0;
+	EXPECT_EQ(rebuildAll(v4l2emu::libav::rebuildHevc, unsized),
+		  rebuildAll(v4l2emu::libav::rebuildHevc, jobs));
 }
 
 // The registered entries (through the engine's interface) give the same packets.

@@ -212,6 +212,22 @@ void explicitRps(BitWriter &w, const struct v4l2_ctrl_hevc_decode_params &d)
 	}
 }
 
+/// Skips an explicit st_ref_pic_set(numSets) of a slice header that does not predict from an
+/// SPS set (then it parses without the SPS); false if it does, or is malformed.
+bool skipRps(BitReader &r, unsigned numSets)
+{
+	if (numSets && r.flag())	// inter_ref_pic_set_prediction_flag
+		return false;
+	const uint32_t negative = r.ue(), positive = r.ue();
+	if (negative > V4L2_HEVC_DPB_ENTRIES_NUM_MAX || positive > V4L2_HEVC_DPB_ENTRIES_NUM_MAX)
+		return false;
+	for (uint32_t i = 0; i < negative + positive; i++) {
+		r.ue();		// delta_poc_sX_minus1
+		r.skip(1);	// used_by_curr_pic_sX_flag
+	}
+	return !r.overrun();
+}
+
 struct HevcInputs {
 	const struct v4l2_ctrl_hevc_sps *sps;
 	const struct v4l2_ctrl_hevc_pps *pps;
@@ -268,9 +284,13 @@ int rewriteSlice(const HevcInputs &in, const uint8_t *nal, size_t size,
 			// The RPS: skipped as the controls size it (an explicit set may predict
 			// from SPS sets, which cannot be parsed without them), written explicitly.
 			const bool spsRps = r.flag();	// short_term_ref_pic_set_sps_flag
-			if (!spsRps)
+			if (!spsRps && in.decode->short_term_ref_pic_set_size) {
 				r.skip(in.decode->short_term_ref_pic_set_size);
-			else if (sps.num_short_term_ref_pic_sets > 1)
+			} else if (!spsRps && !skipRps(r, sps.num_short_term_ref_pic_sets)) {
+				*why = "HEVC slice RPS predicted from an SPS set, and "
+				       "short_term_ref_pic_set_size is 0";
+				return -EINVAL;
+			} else if (spsRps && sps.num_short_term_ref_pic_sets > 1)
 				r.skip(ceilLog2(sps.num_short_term_ref_pic_sets));
 			w.flag(false);
 			explicitRps(w, *in.decode);
