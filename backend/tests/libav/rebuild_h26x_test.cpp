@@ -802,5 +802,64 @@ TEST(RebuildErrors, BadInputsAreRefused)
 	}
 }
 
+// Controls that cannot be a bitstream are refused with a reason.
+TEST(RebuildErrors, InexpressibleControlsAreRefused)
+{
+	std::vector<CapturedJob> h264 = jobsOf("h264_high_cabac_bframes_176x144.mp4");
+	std::vector<CapturedJob> hevc = jobsOf("hevc_main_bframes_176x144.mp4");
+	ASSERT_FALSE(h264.empty());
+	ASSERT_FALSE(hevc.empty());
+	std::vector<uint8_t> packet;
+	const char *why = "";
+	CapturedJob fmo = h264[0];
+	controlAs<struct v4l2_ctrl_h264_pps>(fmo, V4L2_CID_STATELESS_H264_PPS)->num_slice_groups_minus1 = 1;
+	CapturedControls fmoControls(fmo.controls);
+	EXPECT_EQ(v4l2emu::libav::rebuildH264(fmoControls,
+					      reinterpret_cast<const uint8_t *>(fmo.bitstream.data()),
+					      fmo.bitstream.size(), nullptr, packet, &why),
+		  -EINVAL);
+	EXPECT_NE(std::string(why).find("FMO"), std::string::npos) << why;
+	CapturedJob ctb = hevc[1];
+	controlAs<struct v4l2_ctrl_hevc_sps>(ctb, V4L2_CID_STATELESS_HEVC_SPS)
+		->log2_diff_max_min_luma_coding_block_size = 200;
+	CapturedControls ctbControls(ctb.controls);
+	packet.clear();
+	EXPECT_EQ(v4l2emu::libav::rebuildHevc(ctbControls,
+					      reinterpret_cast<const uint8_t *>(ctb.bitstream.data()),
+					      ctb.bitstream.size(), nullptr, packet, &why),
+		  -EINVAL);
+}
+
+// Random control bytes (as userspace may set them: the codec validation leaves most fields
+// alone) rebuild or fail cleanly; under ASan/UBSan this is the memory-safety check.
+TEST(RebuildErrors, RandomControlBytesNeverCrash)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	auto next = [&seed] {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		return seed;
+	};
+	for (const auto &[file, rebuild] :
+	     {std::pair{"h264_main_2slices_176x144.mkv", Rebuild(v4l2emu::libav::rebuildH264)},
+	      std::pair{"hevc_main_wpp_scaling_176x144.mp4", Rebuild(v4l2emu::libav::rebuildHevc)}}) {
+		const std::vector<CapturedJob> &jobs = jobsOf(file);
+		ASSERT_FALSE(jobs.empty());
+		for (unsigned round = 0; round < 300; round++) {
+			CapturedJob job = jobs[round % jobs.size()];
+			for (auto &[id, bytes] : job.controls)
+				for (unsigned k = 0; k < 3 && !bytes.empty(); k++)
+					bytes[next() % bytes.size()] = static_cast<char>(next());
+			CapturedControls controls(job.controls);
+			std::vector<uint8_t> packet;
+			const char *why = "";
+			int ret = rebuild(controls, reinterpret_cast<const uint8_t *>(job.bitstream.data()),
+					  job.bitstream.size(), nullptr, packet, &why);
+			EXPECT_TRUE(ret == 0 || (ret == -EINVAL && *why)) << file << " round " << round;
+		}
+	}
+}
+
 } // namespace
 } // namespace v4l2va::test

@@ -679,6 +679,14 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 		*why = "HEVC SPS, PPS or DECODE_PARAMS control missing";
 		return -EINVAL;
 	}
+	// The CTB size sizes slice_segment_address: 16, 32 or 64 (7.4.3.2.1).
+	const unsigned ctbLog2 = in.sps->log2_min_luma_coding_block_size_minus3 + 3u +
+				 in.sps->log2_diff_max_min_luma_coding_block_size;
+	if (ctbLog2 < 4 || ctbLog2 > 6 || !in.sps->pic_width_in_luma_samples ||
+	    !in.sps->pic_height_in_luma_samples) {
+		*why = "HEVC SPS with a CTB size other than 16, 32, 64 or an empty picture";
+		return -EINVAL;
+	}
 	const int32_t startCode = menuValue(controls, V4L2_CID_STATELESS_HEVC_START_CODE,
 					    V4L2_STATELESS_HEVC_START_CODE_ANNEX_B);
 	std::vector<NalSpan> nals;
