@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+// The rebuilders' bit-level helpers, the decode modes and header forms the corpus clips do not
+// have (no start codes, slice-based jobs, slice headers using SPS RPS sets, unsized RPS), the
+// registered entries, and inputs that cannot be a bitstream.
+#include "rebuild_test_support.h"
+
+#include "engine/libav/bit_writer.h"
+#include "engine/libav/rebuild.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+namespace v4l2va::test {
+namespace {
+
+using v4l2emu::libav::BitReader;
+using v4l2emu::libav::BitWriter;
+
+TEST(RebuildBits, ExpGolombRoundTrips)
+{
+	std::vector<uint8_t> bytes;
+	BitWriter w(bytes);
+	const uint32_t ues[] = {0, 1, 2, 3, 7, 8, 254, 255, 65535, 0xfffffffe};
+	const int32_t ses[] = {0, 1, -1, 2, -2, 127, -128, 100000, -100000};
+	for (uint32_t v : ues)
+		w.ue(v);
+	for (int32_t v : ses)
+		w.se(v);
+	w.bits(0x5, 3);
+	w.trailingBits();
+	BitReader r(bytes.data(), bytes.size());
+	for (uint32_t v : ues)
+		EXPECT_EQ(r.ue(), v);
+	for (int32_t v : ses)
+		EXPECT_EQ(r.se(), v);
+	EXPECT_EQ(r.bits(3), 0x5u);
+	EXPECT_EQ(r.bit(), 1u);
+	EXPECT_FALSE(r.overrun());
+	EXPECT_EQ(bytes.size() * 8 % 8, 0u);
+}
+
+TEST(RebuildBits, UeCodesOfTheStandard)
+{
+	// H.264 Table 9-2: 0 -> 1, 1 -> 010, 2 -> 011, 3 -> 00100.
+	std::vector<uint8_t> bytes;
+	BitWriter w(bytes);
+	w.ue(0);
+	w.ue(1);
+	w.ue(2);
+	w.ue(3);	// 1 010 011 00100 = 12 bits
+	EXPECT_EQ(w.bitCount(), 12u);
+	w.alignZero();
+	ASSERT_EQ(bytes.size(), 2u);
+	EXPECT_EQ(bytes[0], 0xa6);	// 1010 0110
+	EXPECT_EQ(bytes[1], 0x40);	// 0100 0000
+}
+
+TEST(RebuildBits, EmulationPreventionRoundTrips)
+{
+	const std::vector<uint8_t> rbsp = {0x67, 0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 3, 0, 0, 4, 0, 0};
+	std::vector<uint8_t> nal;
+	v4l2emu::libav::appendNal(nal, rbsp);
+	const std::vector<uint8_t> expected = {0, 0, 0, 1, 0x67, 0, 0, 3, 0, 0, 3, 0, 1, 0, 0, 3, 2,
+					       0, 0, 3, 3, 0, 0, 4, 0, 0, 3};
+	EXPECT_EQ(nal, expected);
+	std::vector<uint8_t> back;
+	std::vector<v4l2emu::libav::NalSpan> spans;
+	ASSERT_TRUE(v4l2emu::libav::splitAnnexB(nal.data(), nal.size(), spans));
+	ASSERT_EQ(spans.size(), 1u);
+	v4l2emu::libav::unescapeNal(spans[0].data, spans[0].size, back);
+	EXPECT_EQ(back, rbsp);
+}
+
+TEST(RebuildBits, SplitsAnnexB)
+{
+	const std::vector<uint8_t> buf = {0, 0, 0, 1, 0x65, 0xaa, 0, 0, 1, 0x41, 0xbb, 0, 0, 0, 0, 1,
+					  0x41, 0xcc};
+	std::vector<v4l2emu::libav::NalSpan> spans;
+	ASSERT_TRUE(v4l2emu::libav::splitAnnexB(buf.data(), buf.size(), spans));
+	ASSERT_EQ(spans.size(), 3u);
+	EXPECT_EQ(spans[0].size, 2u);
+	EXPECT_EQ(spans[1].size, 2u);
+	EXPECT_EQ(spans[2].size, 2u);
+	EXPECT_EQ(spans[2].data[1], 0xcc);
+	const std::vector<uint8_t> none = {1, 2, 3};
+	EXPECT_FALSE(v4l2emu::libav::splitAnnexB(none.data(), none.size(), spans));
+}
+
+
+// same as from Annex B buffers.
+TEST(RebuildModes, H264WithoutStartCodes)
+{
+	std::vector<CapturedJob> jobs = jobsOf("h264_cbaseline_cavlc_176x144.mp4");
+	ASSERT_FALSE(jobs.empty());
+	std::vector<CapturedJob> bare = jobs;
+	for (CapturedJob &job : bare) {
+		std::vector<std::string> nals = nalsOf(job.bitstream);
+		ASSERT_EQ(nals.size(), 1u);
+		job.bitstream = nals[0];
+		setMenu(job, V4L2_CID_STATELESS_H264_START_CODE, V4L2_STATELESS_H264_START_CODE_NONE);
+	}
+	EXPECT_EQ(rebuildAll(v4l2emu::libav::rebuildH264, bare),
+		  rebuildAll(v4l2emu::libav::rebuildH264, jobs));
+}
+
+// Slice-based decoding (a job per slice, as cedrus takes them): the slice packets of a
+// picture, back to back, are the frame-based packet. (They must reach FFmpeg as one packet:
+// FFmpeg 5.1's H.264 decoder, even with AV_CODEC_FLAG2_CHUNKS, conceals the slices of a
+// picture that come in later packets.)
+TEST(RebuildModes, H264SliceBasedJobsGiveTheFramePackets)
+{
+	std::vector<CapturedJob> jobs = jobsOf("h264_main_2slices_176x144.mkv");
+	ASSERT_FALSE(jobs.empty());
+	std::vector<CapturedJob> slices;
+	std::vector<size_t> firstSlice;
+	for (const CapturedJob &job : jobs) {
+		firstSlice.push_back(slices.size());
+		std::vector<std::string> nals = nalsOf(job.bitstream);
+		ASSERT_EQ(nals.size(), 2u);
+		for (const std::string &nal : nals) {
+			CapturedJob s = job;
+			s.bitstream = nal;
+			setMenu(s, V4L2_CID_STATELESS_H264_DECODE_MODE,
+				V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED);
+			setMenu(s, V4L2_CID_STATELESS_H264_START_CODE,
+				V4L2_STATELESS_H264_START_CODE_NONE);
+			slices.push_back(s);
+		}
+	}
+	std::vector<std::vector<uint8_t>> frames = rebuildAll(v4l2emu::libav::rebuildH264, jobs);
+	std::vector<std::vector<uint8_t>> parts = rebuildAll(v4l2emu::libav::rebuildH264, slices);
+	for (size_t i = 0; i < jobs.size(); i++) {
+		std::vector<uint8_t> joined;
+		size_t end = i + 1 < jobs.size() ? firstSlice[i + 1] : parts.size();
+		for (size_t k = firstSlice[i]; k < end; k++)
+			joined.insert(joined.end(), parts[k].begin(), parts[k].end());
+		EXPECT_EQ(joined, frames[i]) << "picture " << i;
+	}
+}
+
+/// The job with its slice headers using an SPS short-term RPS instead of their explicit one:
+/// st_ref_pic_set() (DECODE_PARAMS short_term_ref_pic_set_size bits) replaced by
+/// short_term_ref_pic_set_idx of the SPS's numSets sets, the header end found from
+/// SLICE_PARAMS data_byte_offset, everything else kept. False if a slice does not qualify
+/// (the first slice segment of a non-IDR picture only).
+bool useSpsRps(CapturedJob &job, unsigned numSets, unsigned index)
+{
+	auto *sps = controlAs<struct v4l2_ctrl_hevc_sps>(job, V4L2_CID_STATELESS_HEVC_SPS);
+	auto *pps = controlAs<struct v4l2_ctrl_hevc_pps>(job, V4L2_CID_STATELESS_HEVC_PPS);
+	auto *d = controlAs<struct v4l2_ctrl_hevc_decode_params>(
+		job, V4L2_CID_STATELESS_HEVC_DECODE_PARAMS);
+	auto *sp = controlAs<struct v4l2_ctrl_hevc_slice_params>(
+		job, V4L2_CID_STATELESS_HEVC_SLICE_PARAMS);
+	std::vector<std::string> nals = nalsOf(job.bitstream);
+	if (!sps || !pps || !d || !sp || nals.size() != 1 || sps->num_short_term_ref_pic_sets)
+		return false;
+	std::vector<uint8_t> rbsp;
+	const auto *nal = reinterpret_cast<const uint8_t *>(nals[0].data());
+	v4l2emu::libav::unescapeNal(nal, nals[0].size(), rbsp);
+	const unsigned type = (rbsp[0] >> 1) & 0x3f;
+	// data_byte_offset counts from the slice's start code (as long as the buffer has it).
+	const size_t startCode = job.bitstream.size() - nals[0].size();
+	if (type == 19 || type == 20 || sp->data_byte_offset <= startCode)
+		return false;
+	const size_t headerBytes = sp->data_byte_offset - startCode;
+	BitReader r(rbsp.data(), rbsp.size());
+	r.skip(16);
+	if (!r.flag())	// first_slice_segment_in_pic_flag
+		return false;
+	if (type >= 16 && type <= 23)
+		r.skip(1);
+	r.ue();		// slice_pic_parameter_set_id
+	r.skip(pps->num_extra_slice_header_bits);
+	r.ue();		// slice_type
+	if (pps->flags & V4L2_HEVC_PPS_FLAG_OUTPUT_FLAG_PRESENT)
+		r.skip(1);
+	r.skip(sps->log2_max_pic_order_cnt_lsb_minus4 + 4u);
+	const size_t flagPos = r.position();
+	if (r.flag())	// already an SPS set
+		return false;
+	const size_t rpsEnd = flagPos + 1 + d->short_term_ref_pic_set_size;
+	// The header's last one bit is alignment_bit_equal_to_one.
+	size_t alignPos = headerBytes * 8;
+	while (alignPos > rpsEnd && !((rbsp[(alignPos - 1) / 8] >> (7 - (alignPos - 1) % 8)) & 1))
+		alignPos--;
+	if (alignPos <= rpsEnd)
+		return false;
+	alignPos--;
+
+	std::vector<uint8_t> out;
+	BitWriter w2(out);
+	BitReader c2(rbsp.data(), rbsp.size());
+	for (size_t i = 0; i < flagPos; i++)
+		w2.bit(c2.bit());
+	w2.bit(true);	// short_term_ref_pic_set_sps_flag
+	unsigned idxBits = 0;
+	while ((1u << idxBits) < numSets)
+		idxBits++;
+	w2.bits(index, idxBits);
+	c2.skip(rpsEnd - flagPos);
+	for (size_t i = rpsEnd; i < alignPos; i++)
+		w2.bit(c2.bit());
+	w2.trailingBits();
+	out.insert(out.end(), rbsp.begin() + static_cast<ptrdiff_t>(headerBytes), rbsp.end());
+	std::vector<uint8_t> escaped;
+	v4l2emu::libav::appendNal(escaped, out);
+	job.bitstream.assign(escaped.begin(), escaped.end());
+	sps->num_short_term_ref_pic_sets = static_cast<uint8_t>(numSets);
+	d->short_term_ref_pic_set_size = 0;	// as the driver reports an SPS set
+	return true;
+}
+
+// A slice header that picks one of the SPS's short-term RPS (which the SPS control does not
+// carry) is rewritten to the same explicit RPS: the packets equal those of the stream that
+// spelled the RPS out.
+TEST(RebuildModes, HevcSpsRpsSliceHeadersAreMadeExplicit)
+{
+	for (const char *file : {"hevc_main_bframes_176x144.mp4", "hevc_main_wpp_scaling_176x144.mp4"}) {
+		std::vector<CapturedJob> jobs = jobsOf(file);
+		ASSERT_FALSE(jobs.empty());
+		std::vector<CapturedJob> spsRps = jobs;
+		unsigned rewritten = 0;
+		for (size_t i = 0; i < spsRps.size(); i++)
+			rewritten += useSpsRps(spsRps[i], 5, static_cast<unsigned>(i % 5));
+		EXPECT_GE(rewritten, jobs.size() - 1) << file << ": every non-IDR picture";
+		auto expected = rebuildAll(v4l2emu::libav::rebuildHevc, jobs);
+		auto got = rebuildAll(v4l2emu::libav::rebuildHevc, spsRps);
+		ASSERT_EQ(got.size(), expected.size());
+		for (size_t i = 0; i < got.size(); i++) {
+			// The SPS written never has RPS candidates, so even it is the same.
+			EXPECT_EQ(got[i], expected[i]) << file << " job " << i;
+		}
+	}
+}
+
+// An explicit RPS that does not predict from SPS sets is parsed when the controls do not
+// size it (short_term_ref_pic_set_size 0).
+TEST(RebuildModes, HevcExplicitRpsWithoutItsSize)
+{
+	std::vector<CapturedJob> jobs = jobsOf("hevc_main_bframes_176x144.mp4");
+	ASSERT_FALSE(jobs.empty());
+	std::vector<CapturedJob> unsized = jobs;
+	for (CapturedJob &job : unsized)
+		if (auto *d = controlAs<struct v4l2_ctrl_hevc_decode_params>(
+			    job, V4L2_CID_STATELESS_HEVC_DECODE_PARAMS))
+			d->short_term_ref_pic_set_size = 0;
+	EXPECT_EQ(rebuildAll(v4l2emu::libav::rebuildHevc, unsized),
+		  rebuildAll(v4l2emu::libav::rebuildHevc, jobs));
+}
+
+// The registered entries (through the engine's interface) give the same packets.
+TEST(RebuildRegistry, EntriesAreRegisteredAndRebuild)
+{
+	const v4l2emu::libav::Rebuilder *h264 = v4l2emu::libav::findRebuilder("h264");
+	const v4l2emu::libav::Rebuilder *hevc = v4l2emu::libav::findRebuilder("hevc");
+	ASSERT_NE(h264, nullptr);
+	ASSERT_NE(hevc, nullptr);
+	EXPECT_EQ(h264->avCodecId, AV_CODEC_ID_H264);
+	EXPECT_EQ(hevc->avCodecId, AV_CODEC_ID_HEVC);
+	for (const auto &[entry, file, rebuild] :
+	     {std::tuple{h264, "h264_high_cabac_bframes_176x144.mp4", Rebuild(v4l2emu::libav::rebuildH264)},
+	      std::tuple{hevc, "hevc_main_bframes_176x144.mp4", Rebuild(v4l2emu::libav::rebuildHevc)}}) {
+		const std::vector<CapturedJob> &jobs = jobsOf(file);
+		ASSERT_FALSE(jobs.empty());
+		auto expected = rebuildAll(rebuild, jobs);
+		std::unique_ptr<v4l2emu::libav::RebuildState> state = entry->createState();
+		std::vector<uint8_t> packet;
+		for (size_t i = 0; i < jobs.size(); i++) {
+			CapturedControls controls(jobs[i].controls);
+			v4l2emu::DecodeJob job;
+			job.controls = &controls;
+			job.controlsValid = true;
+			job.bitstream = reinterpret_cast<const uint8_t *>(jobs[i].bitstream.data());
+			job.bitstreamSize = jobs[i].bitstream.size();
+			packet.clear();
+			const char *why = "";
+			ASSERT_EQ(entry->rebuild(state.get(), job, packet, &why), 0) << why;
+			EXPECT_EQ(packet, expected[i]) << file << " job " << i;
+		}
+	}
+}
+
+// Inputs that cannot be a bitstream fail with a reason, never crash.
+TEST(RebuildErrors, BadInputsAreRefused)
+{
+	std::vector<CapturedJob> jobs = jobsOf("h264_high_cabac_bframes_176x144.mp4");
+	ASSERT_FALSE(jobs.empty());
+	CapturedJob job = jobs[0];
+	std::vector<uint8_t> packet;
+	const char *why = "";
+	{
+		CapturedJob noSps = job;
+		noSps.controls.erase(V4L2_CID_STATELESS_H264_SPS);
+		CapturedControls c(noSps.controls);
+		EXPECT_EQ(v4l2emu::libav::rebuildH264(c, nullptr, 0, nullptr, packet, &why), -EINVAL);
+		EXPECT_STRNE(why, "");
+	}
+	{
+		CapturedControls c(job.controls);
+		const uint8_t junk[] = {1, 2, 3, 4, 5};
+		why = "";
+		EXPECT_EQ(v4l2emu::libav::rebuildH264(c, junk, sizeof(junk), nullptr, packet, &why),
+			  -EINVAL);
+		EXPECT_STRNE(why, "");
+		// Truncated slices: every prefix of the first NAL unit either rebuilds or fails cleanly.
+		for (size_t n = 0; n < std::min<size_t>(job.bitstream.size(), 64); n++) {
+			packet.clear();
+			v4l2emu::libav::rebuildH264(
+				c, reinterpret_cast<const uint8_t *>(job.bitstream.data()), n, nullptr,
+				packet, &why);
+		}
+	}
+	std::vector<CapturedJob> hevc = jobsOf("hevc_main_bframes_176x144.mp4");
+	ASSERT_GE(hevc.size(), 2u);
+	CapturedControls c(hevc[1].controls);
+	for (size_t n = 0; n < hevc[1].bitstream.size(); n++) {
+		packet.clear();
+		int ret = v4l2emu::libav::rebuildHevc(
+			c, reinterpret_cast<const uint8_t *>(hevc[1].bitstream.data()), n, nullptr,
+			packet, &why);
+		EXPECT_TRUE(ret == 0 || ret == -EINVAL);
+	}
+}
+
+// Controls that cannot be a bitstream are refused with a reason.
+TEST(RebuildErrors, InexpressibleControlsAreRefused)
+{
+	std::vector<CapturedJob> h264 = jobsOf("h264_high_cabac_bframes_176x144.mp4");
+	std::vector<CapturedJob> hevc = jobsOf("hevc_main_bframes_176x144.mp4");
+	ASSERT_FALSE(h264.empty());
+	ASSERT_FALSE(hevc.empty());
+	std::vector<uint8_t> packet;
+	const char *why = "";
+	CapturedJob fmo = h264[0];
+	controlAs<struct v4l2_ctrl_h264_pps>(fmo, V4L2_CID_STATELESS_H264_PPS)->num_slice_groups_minus1 = 1;
+	CapturedControls fmoControls(fmo.controls);
+	EXPECT_EQ(v4l2emu::libav::rebuildH264(fmoControls,
+					      reinterpret_cast<const uint8_t *>(fmo.bitstream.data()),
+					      fmo.bitstream.size(), nullptr, packet, &why),
+		  -EINVAL);
+	EXPECT_NE(std::string(why).find("FMO"), std::string::npos) << why;
+	CapturedJob ctb = hevc[1];
+	controlAs<struct v4l2_ctrl_hevc_sps>(ctb, V4L2_CID_STATELESS_HEVC_SPS)
+		->log2_diff_max_min_luma_coding_block_size = 200;
+	CapturedControls ctbControls(ctb.controls);
+	packet.clear();
+	EXPECT_EQ(v4l2emu::libav::rebuildHevc(ctbControls,
+					      reinterpret_cast<const uint8_t *>(ctb.bitstream.data()),
+					      ctb.bitstream.size(), nullptr, packet, &why),
+		  -EINVAL);
+}
+
+// Random control bytes (as userspace may set them: the codec validation leaves most fields
+// alone) rebuild or fail cleanly; under ASan/UBSan this is the memory-safety check.
+TEST(RebuildErrors, RandomControlBytesNeverCrash)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	auto next = [&seed] {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		return seed;
+	};
+	for (const auto &[file, rebuild] :
+	     {std::pair{"h264_main_2slices_176x144.mkv", Rebuild(v4l2emu::libav::rebuildH264)},
+	      std::pair{"hevc_main_wpp_scaling_176x144.mp4", Rebuild(v4l2emu::libav::rebuildHevc)}}) {
+		const std::vector<CapturedJob> &jobs = jobsOf(file);
+		ASSERT_FALSE(jobs.empty());
+		for (unsigned round = 0; round < 300; round++) {
+			CapturedJob job = jobs[round % jobs.size()];
+			for (auto &[id, bytes] : job.controls)
+				for (unsigned k = 0; k < 3 && !bytes.empty(); k++)
+					bytes[next() % bytes.size()] = static_cast<char>(next());
+			CapturedControls controls(job.controls);
+			std::vector<uint8_t> packet;
+			const char *why = "";
+			int ret = rebuild(controls, reinterpret_cast<const uint8_t *>(job.bitstream.data()),
+					  job.bitstream.size(), nullptr, packet, &why);
+			EXPECT_TRUE(ret == 0 || (ret == -EINVAL && *why)) << file << " round " << round;
+		}
+	}
+}
+
+} // namespace
+} // namespace v4l2va::test
