@@ -9,6 +9,10 @@
 
 #include <gtest/gtest.h>
 
+extern "C" {
+#include <libavutil/mem.h>
+}
+
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -384,6 +388,103 @@ TEST(RebuildErrors, RandomControlBytesNeverCrash)
 			EXPECT_TRUE(ret == 0 || (ret == -EINVAL && *why)) << file << " round " << round;
 		}
 	}
+}
+
+} // namespace
+} // namespace v4l2va::test
+
+namespace v4l2va::test {
+namespace {
+
+/// Opens FFmpeg's HEVC decoder on the parameter sets written from the job's controls as
+/// extradata, failing on any error in them (AV_EF_EXPLODE).
+bool hevcDecoderTakesParameterSets(CapturedJob &job, std::string *error,
+				   AVPixelFormat *format = nullptr, int *profile = nullptr)
+{
+	auto *sps = controlAs<struct v4l2_ctrl_hevc_sps>(job, V4L2_CID_STATELESS_HEVC_SPS);
+	auto *pps = controlAs<struct v4l2_ctrl_hevc_pps>(job, V4L2_CID_STATELESS_HEVC_PPS);
+	if (!sps || !pps) {
+		*error = "no SPS/PPS";
+		return false;
+	}
+	std::vector<uint8_t> extradata, rbsp;
+	const char *why = "";
+	if (v4l2emu::libav::writeHevcVps(*sps, rbsp, &why) ||
+	    (v4l2emu::libav::appendNal(extradata, rbsp), false) ||
+	    v4l2emu::libav::writeHevcSps(*sps, nullptr, rbsp, &why) ||
+	    (v4l2emu::libav::appendNal(extradata, rbsp), false) ||
+	    v4l2emu::libav::writeHevcPps(*sps, *pps, pps->pic_parameter_set_id, rbsp, &why)) {
+		*error = why;
+		return false;
+	}
+	v4l2emu::libav::appendNal(extradata, rbsp);
+	const AVCodec *codec = avcodec_find_decoder(AV_CODEC_ID_HEVC);
+	AVCodecContext *ctx = avcodec_alloc_context3(codec);
+	ctx->extradata = static_cast<uint8_t *>(
+		av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+	memcpy(ctx->extradata, extradata.data(), extradata.size());
+	ctx->extradata_size = static_cast<int>(extradata.size());
+	ctx->err_recognition = AV_EF_EXPLODE;
+	int ret = avcodec_open2(ctx, codec, nullptr);
+	const bool ok = ret >= 0 && ctx->width == sps->pic_width_in_luma_samples &&
+			ctx->height == sps->pic_height_in_luma_samples;
+	if (format)
+		*format = ctx->pix_fmt;
+	if (profile)
+		*profile = ctx->profile;
+	if (!ok)
+		*error = "avcodec_open2: " + std::to_string(ret) + ", " + std::to_string(ctx->width) +
+			 "x" + std::to_string(ctx->height);
+	avcodec_free_context(&ctx);
+	return ok;
+}
+
+// No encoder at hand makes tiles; the PPS tile syntax is checked by FFmpeg's own parser: good
+// explicit and uniform layouts are taken, columns wider than the picture refused.
+TEST(RebuildParameterSets, HevcTilesAsFfmpegParsesThem)
+{
+	std::vector<CapturedJob> jobs = jobsOf("hevc_main_bframes_176x144.mp4");
+	ASSERT_FALSE(jobs.empty());
+	std::string error;
+	CapturedJob plain = jobs[0];
+	EXPECT_TRUE(hevcDecoderTakesParameterSets(plain, &error)) << error;
+
+	// 176x144 in 64x64 CTBs: 3 x 3. Explicit: columns 1 + 2, rows 2 + 1.
+	CapturedJob tiles = jobs[0];
+	auto *pps = controlAs<struct v4l2_ctrl_hevc_pps>(tiles, V4L2_CID_STATELESS_HEVC_PPS);
+	pps->flags |= V4L2_HEVC_PPS_FLAG_TILES_ENABLED |
+		      V4L2_HEVC_PPS_FLAG_LOOP_FILTER_ACROSS_TILES_ENABLED;
+	pps->num_tile_columns_minus1 = 1;
+	pps->num_tile_rows_minus1 = 1;
+	pps->column_width_minus1[0] = 0;
+	pps->row_height_minus1[0] = 1;
+	EXPECT_TRUE(hevcDecoderTakesParameterSets(tiles, &error)) << error;
+
+	CapturedJob uniform = tiles;
+	controlAs<struct v4l2_ctrl_hevc_pps>(uniform, V4L2_CID_STATELESS_HEVC_PPS)->flags |=
+		V4L2_HEVC_PPS_FLAG_UNIFORM_SPACING;
+	EXPECT_TRUE(hevcDecoderTakesParameterSets(uniform, &error)) << error;
+
+	CapturedJob tooWide = tiles;
+	controlAs<struct v4l2_ctrl_hevc_pps>(tooWide, V4L2_CID_STATELESS_HEVC_PPS)
+		->column_width_minus1[0] = 5;
+	EXPECT_FALSE(hevcDecoderTakesParameterSets(tooWide, &error));
+}
+
+// Main 10 parameter sets give FFmpeg a 10-bit Main 10 stream.
+TEST(RebuildParameterSets, HevcMain10)
+{
+	std::vector<CapturedJob> jobs = jobsOf("extra/hevc_main10_176x144.mp4");
+	ASSERT_FALSE(jobs.empty());
+	auto *sps = controlAs<struct v4l2_ctrl_hevc_sps>(jobs[0], V4L2_CID_STATELESS_HEVC_SPS);
+	ASSERT_NE(sps, nullptr);
+	EXPECT_EQ(sps->bit_depth_luma_minus8, 2);
+	std::string error;
+	AVPixelFormat format = AV_PIX_FMT_NONE;
+	int profile = 0;
+	EXPECT_TRUE(hevcDecoderTakesParameterSets(jobs[0], &error, &format, &profile)) << error;
+	EXPECT_EQ(format, AV_PIX_FMT_YUV420P10LE);
+	EXPECT_EQ(profile, FF_PROFILE_HEVC_MAIN_10);
 }
 
 } // namespace
