@@ -24,6 +24,7 @@ namespace {
 
 using v4l2emu::libav::BitReader;
 using v4l2emu::libav::BitWriter;
+using v4l2emu::libav::ParamSetCache;
 
 TEST(RebuildBits, ExpGolombRoundTrips)
 {
@@ -485,6 +486,57 @@ TEST(RebuildParameterSets, HevcMain10)
 	EXPECT_TRUE(hevcDecoderTakesParameterSets(jobs[0], &error, &format, &profile)) << error;
 	EXPECT_EQ(format, AV_PIX_FMT_YUV420P10LE);
 	EXPECT_EQ(profile, FF_PROFILE_HEVC_MAIN_10);
+}
+
+} // namespace
+} // namespace v4l2va::test
+
+namespace v4l2va::test {
+namespace {
+
+/// nal_unit_type of each H.264 NAL unit of a packet.
+std::vector<unsigned> h264NalTypes(const std::vector<uint8_t> &packet)
+{
+	std::vector<unsigned> types;
+	for (const std::string &nal : nalsOf(std::string(packet.begin(), packet.end())))
+		types.push_back(static_cast<uint8_t>(nal[0]) & 0x1f);
+	return types;
+}
+
+// Parameter sets come once, again when they change (the PPS with its SPS), and a refused job
+// leaves the cache as it was.
+TEST(RebuildModes, H264ParameterSetsRepeatOnlyOnChange)
+{
+	std::vector<CapturedJob> jobs = jobsOf("h264_high_cabac_bframes_176x144.mp4");
+	ASSERT_GE(jobs.size(), 3u);
+	ParamSetCache cache;
+	auto rebuild = [&cache](CapturedJob &job, int *ret = nullptr) {
+		CapturedControls controls(job.controls);
+		std::vector<uint8_t> packet;
+		const char *why = "";
+		int r = v4l2emu::libav::rebuildH264(controls,
+						    reinterpret_cast<const uint8_t *>(job.bitstream.data()),
+						    job.bitstream.size(), &cache, packet, &why);
+		if (ret)
+			*ret = r;
+		return h264NalTypes(packet);
+	};
+	EXPECT_EQ(rebuild(jobs[0]), (std::vector<unsigned>{7, 8, 5}));
+	EXPECT_EQ(rebuild(jobs[1]), (std::vector<unsigned>{1}));
+	CapturedJob levelChange = jobs[2];
+	controlAs<struct v4l2_ctrl_h264_sps>(levelChange, V4L2_CID_STATELESS_H264_SPS)->level_idc = 40;
+	CapturedJob refused = levelChange;
+	controlAs<struct v4l2_ctrl_h264_pps>(refused, V4L2_CID_STATELESS_H264_PPS)
+		->num_slice_groups_minus1 = 2;
+	int ret = 0;
+	EXPECT_TRUE(rebuild(refused, &ret).empty());
+	EXPECT_EQ(ret, -EINVAL);
+	EXPECT_EQ(rebuild(levelChange), (std::vector<unsigned>{7, 8, 1}));
+	CapturedJob ppsChange = jobs[2];
+	controlAs<struct v4l2_ctrl_h264_sps>(ppsChange, V4L2_CID_STATELESS_H264_SPS)->level_idc = 40;
+	controlAs<struct v4l2_ctrl_h264_pps>(ppsChange, V4L2_CID_STATELESS_H264_PPS)
+		->pic_init_qp_minus26 += 1;
+	EXPECT_EQ(rebuild(ppsChange), (std::vector<unsigned>{8, 1}));
 }
 
 } // namespace

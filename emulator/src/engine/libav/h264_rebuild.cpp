@@ -249,20 +249,21 @@ int rebuildH264(const ControlReader &controls, const uint8_t *bitstream, size_t 
 		return -EINVAL;
 	}
 
-	std::vector<uint8_t> rbsp;
-	int ret = writeH264Sps(*sps, rbsp, why);
+	// Everything that can fail first: a refused job leaves the cache as it was.
+	std::vector<uint8_t> spsRbsp, ppsRbsp;
+	int ret = writeH264Sps(*sps, spsRbsp, why);
+	if (!ret)
+		ret = writeH264Pps(*sps, *pps, matrix, ppsId, ppsRbsp, why);
 	if (ret)
 		return ret;
-	const bool newSps = !cache || cache->changed(kSpsKey, rbsp);
+	const bool newSps = !cache || cache->changed(kSpsKey, spsRbsp);
 	if (newSps)
-		appendNal(packet, rbsp);
-	ret = writeH264Pps(*sps, *pps, matrix, ppsId, rbsp, why);
-	if (ret)
-		return ret;
-	// A new SPS invalidates the PPS that refer to it in the decoder: write the PPS too.
-	const bool newPps = !cache || cache->changed(kPpsKey + ppsId, rbsp);
-	if (newPps || newSps)
-		appendNal(packet, rbsp);
+		appendNal(packet, spsRbsp);
+	// A changed SPS makes the decoder drop the PPSs referring to it (all of ours do).
+	if (cache && newSps)
+		cache->forgetFrom(kPpsKey);
+	if (!cache || cache->changed(kPpsKey + ppsId, ppsRbsp))
+		appendNal(packet, ppsRbsp);
 	for (const NalSpan &n : nals)
 		appendEscapedNal(packet, n.data, n.size);
 	return 0;

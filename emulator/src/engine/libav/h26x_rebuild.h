@@ -15,7 +15,8 @@
 //          the SPS control does not carry) is rewritten with the RPS spelled out from
 //          HEVC_DECODE_PARAMS.
 // Parameter sets are written again only when their bytes change (cache), like an encoder
-// repeating them on change; a null cache writes them every time.
+// repeating them on change, and the sets depending on a changed one with it; a null cache
+// writes them every time.
 
 #include "codecs/codec.h"
 
@@ -40,6 +41,9 @@ public:
 		sets_[key] = rbsp;
 		return true;
 	}
+	/// Forgets the sets from key on: decoders drop the PPSs of an SPS that changes (and the
+	/// SPSs of a changed VPS), so those must be written again when next used.
+	void forgetFrom(uint32_t key) { sets_.erase(sets_.lower_bound(key), sets_.end()); }
 	void clear() { sets_.clear(); }
 
 private:

@@ -436,33 +436,36 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 		return -EINVAL;
 	}
 
-	std::vector<uint8_t> rbsp;
-	int ret = writeHevcVps(*in.sps, rbsp, why);
-	if (ret)
-		return ret;
-	const bool newVps = !cache || cache->changed(kVpsKey, rbsp);
-	if (newVps)
-		appendNal(packet, rbsp);
-	ret = writeHevcSps(*in.sps, matrix, rbsp, why);
-	if (ret)
-		return ret;
-	const bool newSps = !cache || cache->changed(kSpsKey, rbsp) || newVps;
-	if (newSps)
-		appendNal(packet, rbsp);
-	ret = writeHevcPps(*in.sps, *in.pps, ppsId, rbsp, why);
-	if (ret)
-		return ret;
-	if (!cache || cache->changed(kPpsKey + ppsId, rbsp) || newSps)
-		appendNal(packet, rbsp);
-	for (const NalSpan &n : nals) {
-		if (n.size < 3 || !isSliceSegment((n.data[0] >> 1) & 0x3f)) {
-			appendEscapedNal(packet, n.data, n.size);
-			continue;
-		}
-		ret = rewriteSlice(in, n.data, n.size, packet, why);
-		if (ret)
-			return ret;
+	// Everything that can fail first: a refused job leaves the cache as it was.
+	std::vector<uint8_t> vps, sps, pps, slices;
+	int ret = writeHevcVps(*in.sps, vps, why);
+	if (!ret)
+		ret = writeHevcSps(*in.sps, matrix, sps, why);
+	if (!ret)
+		ret = writeHevcPps(*in.sps, *in.pps, ppsId, pps, why);
+	for (size_t i = 0; !ret && i < nals.size(); i++) {
+		const NalSpan &n = nals[i];
+		if (n.size < 3 || !isSliceSegment((n.data[0] >> 1) & 0x3f))
+			appendEscapedNal(slices, n.data, n.size);
+		else
+			ret = rewriteSlice(in, n.data, n.size, slices, why);
 	}
+	if (ret)
+		return ret;
+	const bool newVps = !cache || cache->changed(kVpsKey, vps);
+	if (newVps)
+		appendNal(packet, vps);
+	// A changed VPS / SPS makes the decoder drop the sets referring to it (all of ours do).
+	if (cache && newVps)
+		cache->forgetFrom(kSpsKey);
+	const bool newSps = !cache || cache->changed(kSpsKey, sps);
+	if (newSps)
+		appendNal(packet, sps);
+	if (cache && newSps)
+		cache->forgetFrom(kPpsKey);
+	if (!cache || cache->changed(kPpsKey + ppsId, pps))
+		appendNal(packet, pps);
+	packet.insert(packet.end(), slices.begin(), slices.end());
 	return 0;
 }
 
