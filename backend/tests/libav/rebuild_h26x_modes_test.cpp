@@ -541,3 +541,37 @@ TEST(RebuildModes, H264ParameterSetsRepeatOnlyOnChange)
 
 } // namespace
 } // namespace v4l2va::test
+
+namespace v4l2va::test {
+namespace {
+
+// Parameter sets queued with the slices do not override the controls' (the hardware does not
+// read them): a PPS saying CAVLC before the CABAC slices changes nothing.
+TEST(RebuildModes, QueuedParameterSetsAreIgnored)
+{
+	const Clip clip{"h264_high_cabac_bframes_176x144.mp4", AV_CODEC_ID_H264,
+			v4l2emu::libav::rebuildH264};
+	std::vector<ReferenceFrame> reference = referenceOf(clip.file);
+	ASSERT_FALSE(reference.empty());
+	SoftwareDecode got = rebuildAndDecode(clip, reference, [](CapturedJob &job) {
+		auto *sps = controlAs<struct v4l2_ctrl_h264_sps>(job, V4L2_CID_STATELESS_H264_SPS);
+		auto *pps = controlAs<struct v4l2_ctrl_h264_pps>(job, V4L2_CID_STATELESS_H264_PPS);
+		if (!sps || !pps)
+			return;
+		struct v4l2_ctrl_h264_pps wrong = *pps;
+		wrong.flags ^= V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE;
+		std::vector<uint8_t> rbsp, injected;
+		const char *why = "";
+		v4l2emu::libav::writeH264Sps(*sps, rbsp, &why);
+		v4l2emu::libav::appendNal(injected, rbsp);
+		v4l2emu::libav::writeH264Pps(*sps, wrong, nullptr, pps->pic_parameter_set_id, rbsp,
+					     &why);
+		v4l2emu::libav::appendNal(injected, rbsp);
+		job.bitstream.insert(0, std::string(injected.begin(), injected.end()));
+	});
+	ASSERT_TRUE(got.error.empty()) << got.error;
+	EXPECT_EQ(matching(got, reference), reference.size());
+}
+
+} // namespace
+} // namespace v4l2va::test

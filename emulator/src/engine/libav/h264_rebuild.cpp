@@ -82,6 +82,14 @@ bool isSlice(uint8_t nalHeader)
 	return type == 1 || type == 5;
 }
 
+/// SPS, PPS, SPS extension and subset SPS: the hardware takes these from the controls, so
+/// queued ones are dropped rather than let override them in the software decoder.
+bool isParameterSet(uint8_t nalHeader)
+{
+	uint8_t type = nalHeader & 0x1f;
+	return type == 7 || type == 8 || type == 13 || type == 15;
+}
+
 int32_t menuValue(const ControlReader &controls, uint32_t id, int32_t fallback)
 {
 	const void *p = controls.get(id);
@@ -265,7 +273,8 @@ int rebuildH264(const ControlReader &controls, const uint8_t *bitstream, size_t 
 	if (!cache || cache->changed(kPpsKey + ppsId, ppsRbsp))
 		appendNal(packet, ppsRbsp);
 	for (const NalSpan &n : nals)
-		appendEscapedNal(packet, n.data, n.size);
+		if (!n.size || !isParameterSet(n.data[0]))
+			appendEscapedNal(packet, n.data, n.size);
 	return 0;
 }
 

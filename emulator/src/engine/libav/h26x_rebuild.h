@@ -11,9 +11,10 @@
 //          full when the PPS flag says the matrix applies), then the slice NAL units as queued
 //          (start codes added when the START_CODE control says there are none).
 //   HEVC:  VPS, SPS (HEVC_SPS + HEVC_SCALING_MATRIX), PPS (HEVC_PPS with its tile sizes),
-//          then the slice segments; a slice header that refers to an SPS short-term RPS (which
-//          the SPS control does not carry) is rewritten with the RPS spelled out from
-//          HEVC_DECODE_PARAMS.
+//          then the slice segments with their short-term RPS spelled out from the DPB of
+//          HEVC_DECODE_PARAMS (the SPS control carries no RPS sets, so the SPS written has
+//          none and no slice header may refer to one); the rest of each header is kept.
+// Parameter sets queued with the slices are dropped (the hardware takes them from the controls).
 // Parameter sets are written again only when their bytes change (cache), like an encoder
 // repeating them on change, and the sets depending on a changed one with it; a null cache
 // writes them every time.

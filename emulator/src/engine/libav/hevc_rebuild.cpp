@@ -445,7 +445,12 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 		ret = writeHevcPps(*in.sps, *in.pps, ppsId, pps, why);
 	for (size_t i = 0; !ret && i < nals.size(); i++) {
 		const NalSpan &n = nals[i];
-		if (n.size < 3 || !isSliceSegment((n.data[0] >> 1) & 0x3f))
+		const unsigned type = n.size ? (n.data[0] >> 1) & 0x3f : 0;
+		// VPS, SPS, PPS: the hardware takes them from the controls; queued ones are
+		// dropped rather than let override them in the software decoder.
+		if (type >= 32 && type <= 34)
+			continue;
+		if (n.size < 3 || !isSliceSegment(type))
 			appendEscapedNal(slices, n.data, n.size);
 		else
 			ret = rewriteSlice(in, n.data, n.size, slices, why);
