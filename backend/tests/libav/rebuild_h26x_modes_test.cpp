@@ -13,7 +13,10 @@ extern "C" {
 #include <libavutil/mem.h>
 }
 
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <new>
 #include <cstring>
 #include <memory>
 #include <tuple>
@@ -571,6 +574,94 @@ TEST(RebuildModes, QueuedParameterSetsAreIgnored)
 	});
 	ASSERT_TRUE(got.error.empty()) << got.error;
 	EXPECT_EQ(matching(got, reference), reference.size());
+}
+
+} // namespace
+} // namespace v4l2va::test
+
+// Allocations counted while gCounting is set (the replaced global operator new of this test
+// executable; everything else allocates as usual). Not under sanitizers, whose runtimes own
+// the allocator (as backend/bench/alloc_counter.cpp).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REBUILD_COUNTS_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define REBUILD_COUNTS_ALLOCATIONS 0
+#endif
+#endif
+#ifndef REBUILD_COUNTS_ALLOCATIONS
+#define REBUILD_COUNTS_ALLOCATIONS 1
+#endif
+
+namespace {
+std::atomic<bool> gCounting{false};
+std::atomic<size_t> gAllocations{0};
+} // namespace
+
+#if REBUILD_COUNTS_ALLOCATIONS
+// noinline: inlined into callers, GCC pairs the malloc with sized deletes as mismatched.
+__attribute__((noinline)) void *operator new(size_t size)
+{
+	if (gCounting.load(std::memory_order_relaxed))
+		gAllocations.fetch_add(1, std::memory_order_relaxed);
+	if (void *p = malloc(size ? size : 1))
+		return p;
+	throw std::bad_alloc();
+}
+__attribute__((noinline)) void *operator new(size_t size, const std::nothrow_t &) noexcept
+{
+	if (gCounting.load(std::memory_order_relaxed))
+		gAllocations.fetch_add(1, std::memory_order_relaxed);
+	return malloc(size ? size : 1);
+}
+__attribute__((noinline)) void operator delete(void *p) noexcept { free(p); }
+__attribute__((noinline)) void operator delete(void *p, size_t) noexcept { free(p); }
+__attribute__((noinline)) void operator delete(void *p, const std::nothrow_t &) noexcept { free(p); }
+#endif
+
+namespace v4l2va::test {
+namespace {
+
+// The engine must not allocate in steady state: once a stream's jobs have been rebuilt, doing
+// them again (same cache, same packet buffer) allocates nothing.
+TEST(RebuildAllocations, SteadyStateJobsAllocateNothing)
+{
+	if (!REBUILD_COUNTS_ALLOCATIONS)
+		GTEST_SKIP() << "allocations are not counted under sanitizers";
+	// The counter counts.
+	gAllocations = 0;
+	gCounting = true;
+	delete new std::vector<uint8_t>(16);
+	gCounting = false;
+	ASSERT_EQ(gAllocations.load(), 2u);
+	for (const auto &[file, rebuild] :
+	     {std::pair{"h264_main_2slices_176x144.mkv", Rebuild(v4l2emu::libav::rebuildH264)},
+	      std::pair{"hevc_main_wpp_scaling_176x144.mp4", Rebuild(v4l2emu::libav::rebuildHevc)}}) {
+		const std::vector<CapturedJob> &jobs = jobsOf(file);
+		ASSERT_FALSE(jobs.empty());
+		std::vector<CapturedControls> controls;
+		controls.reserve(jobs.size());
+		for (const CapturedJob &job : jobs)
+			controls.emplace_back(job.controls);
+		ParamSetCache cache;
+		std::vector<uint8_t> packet;
+		int failures = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			gAllocations = 0;
+			gCounting = pass == 1;
+			for (size_t i = 0; i < jobs.size(); i++) {
+				packet.clear();
+				const char *why = "";
+				failures += rebuild(controls[i],
+						    reinterpret_cast<const uint8_t *>(jobs[i].bitstream.data()),
+						    jobs[i].bitstream.size(), &cache, packet, &why) != 0;
+			}
+			gCounting = false;
+		}
+		EXPECT_EQ(failures, 0) << file;
+		EXPECT_EQ(gAllocations.load(), 0u) << file;
+	}
 }
 
 } // namespace

@@ -121,6 +121,23 @@ inline void unescapeNal(const uint8_t *nal, size_t size, std::vector<uint8_t> &r
 	}
 }
 
+/// The first RBSP bytes of an escaped NAL unit into out (at most cap); returns how many.
+inline size_t unescapePrefix(const uint8_t *nal, size_t size, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned zeros = 0;
+	for (size_t i = 0; i < size && n < cap; i++) {
+		uint8_t b = nal[i];
+		if (zeros >= 2 && b == 3) {
+			zeros = 0;
+			continue;
+		}
+		out[n++] = b;
+		zeros = b ? 0 : zeros + 1;
+	}
+	return n;
+}
+
 class BitReader {
 public:
 	BitReader(const uint8_t *data, size_t size) : data_(data), size_(size) {}

@@ -66,9 +66,8 @@ int writeScalingList(BitWriter &w, const uint8_t *raster, const uint8_t *scan, u
 /// pic_parameter_set_id, the first three fields after the NAL header).
 bool slicePpsId(const uint8_t *nal, size_t size, uint32_t *ppsId)
 {
-	std::vector<uint8_t> rbsp;
-	unescapeNal(nal, size < 16 ? size : 16, rbsp);
-	BitReader r(rbsp.data(), rbsp.size());
+	uint8_t rbsp[16];
+	BitReader r(rbsp, unescapePrefix(nal, size, rbsp, sizeof(rbsp)));
 	r.skip(8);
 	r.ue();
 	r.ue();
@@ -236,7 +235,10 @@ int rebuildH264(const ControlReader &controls, const uint8_t *bitstream, size_t 
 
 	// The slice NAL units. Without start codes a buffer holds one NAL unit (a slice, in
 	// slice-based mode; frame-based hardware cannot tell slices apart without them).
-	std::vector<NalSpan> nals;
+	RebuildScratch local;
+	RebuildScratch &scratch = cache ? cache->scratch : local;
+	std::vector<NalSpan> &nals = scratch.nals;
+	nals.clear();
 	if (startCode == V4L2_STATELESS_H264_START_CODE_ANNEX_B) {
 		if (!splitAnnexB(bitstream, size, nals)) {
 			*why = "H.264 Annex B bitstream without a start code";
@@ -258,7 +260,7 @@ int rebuildH264(const ControlReader &controls, const uint8_t *bitstream, size_t 
 	}
 
 	// Everything that can fail first: a refused job leaves the cache as it was.
-	std::vector<uint8_t> spsRbsp, ppsRbsp;
+	std::vector<uint8_t> &spsRbsp = scratch.sets[1], &ppsRbsp = scratch.sets[2];
 	int ret = writeH264Sps(*sps, spsRbsp, why);
 	if (!ret)
 		ret = writeH264Pps(*sps, *pps, matrix, ppsId, ppsRbsp, why);

@@ -19,6 +19,7 @@
 // repeating them on change, and the sets depending on a changed one with it; a null cache
 // writes them every time.
 
+#include "bit_writer.h"
 #include "codecs/codec.h"
 
 #include <linux/v4l2-controls.h>
@@ -30,9 +31,21 @@
 
 namespace v4l2emu::libav {
 
-/// The parameter set NAL units last written, by kind and id.
+/// Buffers a rebuilder reuses from job to job, so that a stream's jobs stop allocating once
+/// the buffers have grown to its sizes.
+struct RebuildScratch {
+	std::vector<NalSpan> nals;
+	std::vector<uint8_t> sets[3];		///< VPS / SPS / PPS RBSPs being written
+	std::vector<uint8_t> slices;		///< HEVC: the rewritten slice NAL units
+	std::vector<uint8_t> rbsp, header;	///< HEVC: one slice unescaped, its new header
+	std::vector<uint32_t> map;		///< HEVC: rbsp byte -> escaped offset
+};
+
+/// The parameter set NAL units last written, by kind and id (and the per-stream scratch).
 class ParamSetCache {
 public:
+	RebuildScratch scratch;
+
 	/// True (and remembers rbsp) if the set differs from the one last written under key.
 	bool changed(uint32_t key, const std::vector<uint8_t> &rbsp)
 	{

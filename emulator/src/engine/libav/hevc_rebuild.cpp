@@ -127,16 +127,17 @@ struct HevcInputs {
 
 /// The slice segment NAL unit nal (escaped, header included) with its header re-spelled
 /// as the file comment says, appended to packet with a start code.
-int rewriteSlice(const HevcInputs &in, const uint8_t *nal, size_t size,
+int rewriteSlice(const HevcInputs &in, const uint8_t *nal, size_t size, RebuildScratch &scratch,
 		 std::vector<uint8_t> &packet, const char **why)
 {
 	const struct v4l2_ctrl_hevc_sps &sps = *in.sps;
 	const struct v4l2_ctrl_hevc_pps &pps = *in.pps;
-	std::vector<uint8_t> rbsp;
-	std::vector<uint32_t> map;
+	std::vector<uint8_t> &rbsp = scratch.rbsp;
+	std::vector<uint32_t> &map = scratch.map;
 	unescapeNal(nal, size, rbsp, &map);
 	BitReader r(rbsp.data(), rbsp.size());
-	std::vector<uint8_t> out;
+	std::vector<uint8_t> &out = scratch.header;
+	out.clear();
 	BitWriter w(out);
 
 	copyBits(r, w, 16);	// nal_unit_header()
@@ -404,7 +405,10 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 	}
 	const int32_t startCode = menuValue(controls, V4L2_CID_STATELESS_HEVC_START_CODE,
 					    V4L2_STATELESS_HEVC_START_CODE_ANNEX_B);
-	std::vector<NalSpan> nals;
+	RebuildScratch local;
+	RebuildScratch &scratch = cache ? cache->scratch : local;
+	std::vector<NalSpan> &nals = scratch.nals;
+	nals.clear();
 	if (startCode == V4L2_STATELESS_HEVC_START_CODE_ANNEX_B) {
 		if (!splitAnnexB(bitstream, size, nals)) {
 			*why = "HEVC Annex B bitstream without a start code";
@@ -420,9 +424,8 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 	for (const NalSpan &n : nals) {
 		if (n.size < 3 || !isSliceSegment((n.data[0] >> 1) & 0x3f))
 			continue;
-		std::vector<uint8_t> head;
-		unescapeNal(n.data, std::min<size_t>(n.size, 16), head);
-		BitReader r(head.data(), head.size());
+		uint8_t head[16];
+		BitReader r(head, unescapePrefix(n.data, n.size, head, sizeof(head)));
 		const unsigned type = (head[0] >> 1) & 0x3f;
 		r.skip(17);
 		if (type >= kBlaWLp && type <= kRsvIrap23)
@@ -437,7 +440,9 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 	}
 
 	// Everything that can fail first: a refused job leaves the cache as it was.
-	std::vector<uint8_t> vps, sps, pps, slices;
+	std::vector<uint8_t> &vps = scratch.sets[0], &sps = scratch.sets[1], &pps = scratch.sets[2];
+	std::vector<uint8_t> &slices = scratch.slices;
+	slices.clear();
 	int ret = writeHevcVps(*in.sps, vps, why);
 	if (!ret)
 		ret = writeHevcSps(*in.sps, matrix, sps, why);
@@ -453,7 +458,7 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 		if (n.size < 3 || !isSliceSegment(type))
 			appendEscapedNal(slices, n.data, n.size);
 		else
-			ret = rewriteSlice(in, n.data, n.size, slices, why);
+			ret = rewriteSlice(in, n.data, n.size, scratch, slices, why);
 	}
 	if (ret)
 		return ret;
