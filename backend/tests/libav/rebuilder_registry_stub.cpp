@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// Stand-in for the libav engine's rebuilder registry (registerRebuilder / findRebuilder of
+// rebuild.h) so the rebuilders link before the engine does; drop it once the engine is in.
+#include "engine/libav/rebuild.h"
+
+#include <cstring>
+
+namespace v4l2emu::libav {
+
+namespace {
+constexpr unsigned kMax = 8;
+const Rebuilder *gEntries[kMax];
+unsigned gCount;
+} // namespace
+
+void registerRebuilder(const Rebuilder *rebuilder)
+{
+	if (gCount < kMax)
+		gEntries[gCount++] = rebuilder;
+}
+
+const Rebuilder *findRebuilder(const char *codec)
+{
+	for (unsigned i = 0; i < gCount; i++)
+		if (!strcmp(gEntries[i]->codec, codec))
+			return gEntries[i];
+	return nullptr;
+}
+
+} // namespace v4l2emu::libav
