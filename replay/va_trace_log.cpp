@@ -70,6 +70,16 @@ bool splitField(const std::string &line, std::string *key, std::string *value)
 	return !key->empty();
 }
 
+/// vaBufferTypeStr() names of the buffers a decoder receives.
+const std::pair<const char *, VABufferType> kDecodeBufferTypes[] = {
+	{"VAPictureParameterBufferType", VAPictureParameterBufferType},
+	{"VAIQMatrixBufferType", VAIQMatrixBufferType},
+	{"VASliceParameterBufferType", VASliceParameterBufferType},
+	{"VASliceDataBufferType", VASliceDataBufferType},
+	{"VAProbabilityBufferType", VAProbabilityBufferType},
+	{"VAHuffmanTableBufferType", VAHuffmanTableBufferType},
+};
+
 /// The buffers of a vaRenderPicture block.
 void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 {
@@ -91,22 +101,20 @@ void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 		std::string key, value;
 		if (!inElement && splitField(t, &key, &value)) {
 			if (key == "type") {
-				if (value == "VAPictureParameterBufferType")
-					b->type = VAPictureParameterBufferType;
-				else if (value == "VAIQMatrixBufferType")
-					b->type = VAIQMatrixBufferType;
-				else if (value == "VASliceParameterBufferType")
-					b->type = VASliceParameterBufferType;
-				else if (value == "VASliceDataBufferType")
-					b->type = VASliceDataBufferType;
-				else
-					b->type = static_cast<VABufferType>(-1);
+				b->type = static_cast<VABufferType>(-1);
+				for (const auto &[name, type] : kDecodeBufferTypes)
+					if (value == name)
+						b->type = type;
 			} else if (key == "size") {
 				b->size = static_cast<uint32_t>(strtoul(value.c_str(), nullptr, 0));
 			} else if (key == "num_elements") {
 				b->numElements = static_cast<uint32_t>(strtoul(value.c_str(), nullptr, 0));
 			} else if (key.compare(0, 8, "element[") == 0) {
+				// HEVC prints the struct name on the element line ("element[0] = VA...",
+				// "element[0] = --VASliceDataBufferType"), the others on the next one.
 				inElement = true;
+				if (!value.empty())
+					b->structName = value.compare(0, 2, "--") == 0 ? value.substr(2) : value;
 			}
 			continue;
 		}

@@ -3,8 +3,8 @@
 
 // LIBVA_TRACE logs (libva 2.17's va_trace.c text, shared/spec/traces.md §5): the per-thread
 // files merged by time into VA calls with their printed arguments, and the decode buffers of
-// vaRenderPicture rebuilt as the structs the driver receives (MPEG-2 and H.264; with
-// LIBVA_TRACE_BUFDATA for the slice data).
+// vaRenderPicture rebuilt as the structs the driver receives (MPEG-2, H.264, HEVC, VP8, VP9;
+// with LIBVA_TRACE_BUFDATA for the slice data, which libva 2.17 never prints for VP8).
 
 #include <va/va.h>
 
@@ -23,6 +23,7 @@ struct VaTraceBuffer {
 	std::vector<std::string> lines;	///< the element's printed lines, prefix removed
 	std::vector<uint8_t> data;	///< rebuilt bytes (size * numElements); empty if not rebuilt
 	std::string problem;		///< why data is empty
+	bool dataMissing = false;	///< slice data the log does not hold at all (VP8)
 };
 
 struct VaTraceCall {

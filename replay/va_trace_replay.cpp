@@ -3,6 +3,7 @@
 
 #include "va_scenario.h"
 #include "va_trace_buffers.h"
+#include "va_trace_clip.h"
 
 #include <cstdlib>
 #include <map>
@@ -60,6 +61,8 @@ private:
 	VASurfaceID lastCreated_ = VA_INVALID_SURFACE, lastSynced_ = VA_INVALID_SURFACE;
 	VAImage image_ {};
 	bool haveImage_ = false;
+	VaClipFrames clip_;
+	bool haveClip_ = false;
 };
 
 VAConfigID VaReplayer::config(const std::string &traceId)
@@ -216,8 +219,24 @@ bool VaReplayer::step(const VaTraceCall &c)
 		std::vector<VABufferID> ids;
 		for (VaTraceBuffer b : c.buffers) {
 			if (!rebuildBuffer(&b, [&](VASurfaceID s) { return surface(s); })) {
-				diverge(c, "buffer " + std::to_string(ids.size()) + " cannot be rebuilt: " + b.problem);
-				return false;
+				// The clip is opened when first needed: the logs of other codecs name theirs too.
+				std::string clipError = "; pass the run's clip (--clip)";
+				if (b.dataMissing && !haveClip_ && !o_.clip.empty()) {
+					haveClip_ = clip_.open(o_.clip, &clipError);
+					clipError = haveClip_ ? "" : "; " + clipError;
+				}
+				if (!b.dataMissing || !haveClip_) {
+					diverge(c, "buffer " + std::to_string(ids.size()) + " cannot be rebuilt: " + b.problem +
+							   (b.dataMissing ? clipError : ""));
+					return false;
+				}
+				if (!clip_.nextSlice(b.size * b.numElements, &b.data)) {
+					diverge(c, "buffer " + std::to_string(ids.size()) + ": clip frame " +
+							   std::to_string(clip_.used()) + " is not the slice data of " +
+							   std::to_string(b.size) + " bytes the log names");
+					return false;
+				}
+				r_.fromClip++;
 			}
 			VABufferID id = VA_INVALID_ID;
 			VAStatus st = drv_->createBuffer(x, b.type, b.data.data(), b.size, &id, b.numElements);
@@ -305,6 +324,7 @@ bool VaReplayer::run()
 	unsetenv("V4L2EMU_TRACE");
 	std::shared_ptr<v4l2emu::Board> board = drv_->shareBoard();
 	r_.calls = log_.calls.size();
+
 	for (const VaTraceCall &c : log_.calls)
 		if (!step(c))
 			break;
@@ -330,7 +350,8 @@ std::string VaReplayReport::text() const
 		o << "note: " << notes[i] << "\n";
 	o << "totals: " << calls << " VA calls, " << replayed << " replayed, " << matched << " matched, "
 	  << approximated << " approximated (status-only in the log), " << skipped << " skipped, "
-	  << pictures << " pictures, " << divergences.size() << " divergences\n";
+	  << pictures << " pictures, " << fromClip << " slice data buffers from the clip, " << divergences.size()
+	  << " divergences\n";
 	return o.str();
 }
 

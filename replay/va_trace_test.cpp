@@ -3,7 +3,8 @@
 // the driver on the emulated fresnel board, libva 2.17 with LIBVA_TRACE_BUFDATA): parsed,
 // every buffer rebuilt, the VA sequence replayed through the driver with every status matching,
 // and the driver then hands the board the same control payloads and bitstream as in the run
-// (the blobs of the replay's V4L2 trace are those of the run's).
+// (the blobs of the replay's V4L2 trace are those of the run's) and the board decodes the same
+// pictures (the CRC-32 of every dequeued CAPTURE plane, in order, is the run's).
 #include "va_trace_buffers.h"
 #include "va_trace_replay.h"
 
@@ -15,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -48,27 +50,61 @@ std::set<std::string> blobs(const fs::path &dir)
 	return out;
 }
 
+/// meta.json's "clip", from the repository root ("" if none).
+std::string runClip(const std::string &name)
+{
+	std::ifstream f(runDir(name) + "/meta.json");
+	std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+	size_t k = text.find("\"clip\"");
+	if (k == std::string::npos)
+		return {};
+	size_t a = text.find('"', text.find(':', k) + 1), b = text.find('"', a + 1);
+	return std::string(V4L2VA_SOURCE_DIR) + "/" + text.substr(a + 1, b - a - 1);
+}
+
+/// The CRC-32s of the CAPTURE planes a native trace's DQBUFs returned, in order.
+std::vector<uint32_t> pictureCrcs(const std::string &path)
+{
+	v4l2emu::Trace t;
+	EXPECT_EQ(v4l2emu::readTraceFile(path, {}, &t), 0) << path;
+	std::vector<uint32_t> out;
+	for (const v4l2emu::TraceCall &c : t.calls)
+		for (const auto &crc : c.crcs)
+			out.push_back(crc.crc);
+	return out;
+}
+
 class LibvaRun : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LibvaRun, EveryCallParsesAndEveryBufferRebuilds)
 {
 	VaTraceLog log = readRun(GetParam());
 	std::map<std::string, unsigned> count;
-	unsigned rebuilt = 0;
+	unsigned rebuilt = 0, missing = 0;
+	const bool vp8 = GetParam().compare(0, 3, "vp8") == 0;
 	for (const VaTraceCall &c : log.calls) {
 		count[c.name]++;
 		for (VaTraceBuffer b : c.buffers) {
-			EXPECT_TRUE(rebuildBuffer(&b, [](VASurfaceID s) { return s; }))
-				<< c.file << ":" << c.line << ": " << b.problem;
+			bool ok = rebuildBuffer(&b, [](VASurfaceID s) { return s; });
+			// libva 2.17 prints no VP8 slice data: only those are missing, and only for VP8.
+			if (!ok && b.dataMissing && vp8 && b.type == VASliceDataBufferType) {
+				missing++;
+				continue;
+			}
+			EXPECT_TRUE(ok) << c.file << ":" << c.line << ": " << b.problem;
 			rebuilt++;
 		}
 	}
+	EXPECT_EQ(missing > 0, vp8);
 	EXPECT_EQ(count["vaInitialize"], 1u);
 	EXPECT_EQ(count["vaTerminate"], 1u);
 	EXPECT_GE(count["vaBeginPicture"], 10u);
 	EXPECT_EQ(count["vaBeginPicture"], count["vaEndPicture"]);
-	EXPECT_EQ(count["vaSyncSurface"], count["vaEndPicture"]) << "every frame downloaded";
-	EXPECT_GE(rebuilt, 4 * count["vaBeginPicture"]);
+	// Every frame downloaded, but VP8's hidden altref frames.
+	EXPECT_LE(count["vaSyncSurface"], count["vaEndPicture"]);
+	EXPECT_GE(count["vaSyncSurface"] + (vp8 ? 1 : 0), count["vaEndPicture"]);
+	// Picture parameters, slice parameters, slice data at least.
+	EXPECT_GE(rebuilt + missing, 3 * count["vaBeginPicture"]);
 	// Time order across the thread files: nothing renders before its context exists.
 	bool context = false;
 	for (const VaTraceCall &c : log.calls) {
@@ -87,6 +123,7 @@ TEST_P(LibvaRun, ReplaysThroughTheDriverWithTheRunsBuffers)
 	fs::create_directories(out);
 	VaReplayOptions o;
 	o.v4l2Trace = (out / "trace.jsonl").string() + ",timestamps=0";
+	o.clip = runClip(GetParam());
 	VaReplayReport r;
 	EXPECT_TRUE(replayVaTrace(log, o, &r)) << r.text();
 	EXPECT_TRUE(r.divergences.empty()) << r.text();
@@ -96,6 +133,10 @@ TEST_P(LibvaRun, ReplaysThroughTheDriverWithTheRunsBuffers)
 	std::set<std::string> run = blobs(runDir(GetParam())), replay = blobs(out);
 	EXPECT_FALSE(run.empty());
 	EXPECT_EQ(run, replay) << "the rebuilt buffers made the driver send other payloads";
+	// Every picture the board decoded is the run's.
+	std::vector<uint32_t> runPictures = pictureCrcs(runDir(GetParam()) + "/trace.jsonl");
+	EXPECT_GE(runPictures.size(), 10u);
+	EXPECT_EQ(runPictures, pictureCrcs((out / "trace.jsonl").string()));
 	// And the V4L2 side of the replay replays.
 	v4l2emu::Trace t;
 	ASSERT_EQ(v4l2emu::readTraceFile((out / "trace.jsonl").string(), {}, &t), 0);
@@ -104,7 +145,8 @@ TEST_P(LibvaRun, ReplaysThroughTheDriverWithTheRunsBuffers)
 	fs::remove_all(out);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, LibvaRun, ::testing::Values("mpeg2-176x144", "h264-176x144"),
+INSTANTIATE_TEST_SUITE_P(Corpus, LibvaRun, ::testing::Values("mpeg2-176x144", "h264-176x144", "hevc-176x144",
+									    "vp8-176x144", "vp9-176x144"),
 			 [](const auto &info) {
 				 std::string n = info.param;
 				 for (char &c : n)
