@@ -4,6 +4,7 @@
 #include "consumer_scripts.h"
 
 #include "va_scenario.h"
+#include "va_trace_source.h"
 
 #include <va/va_drmcommon.h>
 
@@ -47,9 +48,15 @@ public:
 		env.scheduler = scheduler;
 		drv_ = std::make_unique<VaDriver>(env);
 		check(drv_->status(), "vaInitialize");
+		// MPEG-2 and H.264 are synthetic; HEVC, VP8 and VP9 are the real streams of the
+		// recorded LIBVA_TRACE runs (corpus/traces/libva/<codec>-176x144).
 		src_ = makeSource(codec, kWidth, kHeight);
+		std::string error = "unknown codec " + codec;
+		if (!src_ && (codec == "hevc" || codec == "vp8" || codec == "vp9"))
+			src_ = makeTraceSource(std::string(V4L2VA_CORPUS_TRACES) + "/libva/" + codec + "-176x144",
+					       V4L2VA_SOURCE_DIR, codec, &error);
 		if (!src_)
-			fail("unknown codec " + codec);
+			fail(error);
 	}
 	~Session() = default;
 
@@ -97,11 +104,18 @@ public:
 		n = static_cast<unsigned>(list.size());
 		check(vt().vaQuerySurfaceAttributes(ctx(), c, list.data(), &n), "vaQuerySurfaceAttributes");
 	}
-	VASurfaceID surface(std::vector<VASurfaceAttrib> attribs)
+	VASurfaceID surface(std::vector<VASurfaceAttrib> attribs, uint32_t w = kWidth, uint32_t h = kHeight)
 	{
-		VASurfaceID s = VA_INVALID_SURFACE;
-		check(vt().vaCreateSurfaces2(ctx(), VA_RT_FORMAT_YUV420, kWidth, kHeight, &s, 1,
-					     attribs.data(), static_cast<unsigned>(attribs.size())),
+		return surfaces(1, attribs, w, h)[0];
+	}
+	/// One vaCreateSurfaces2 call for n surfaces.
+	std::vector<VASurfaceID> surfaces(unsigned n, std::vector<VASurfaceAttrib> attribs, uint32_t w = kWidth,
+					  uint32_t h = kHeight)
+	{
+		std::vector<VASurfaceID> s(n, VA_INVALID_SURFACE);
+		check(vt().vaCreateSurfaces2(ctx(), VA_RT_FORMAT_YUV420, w, h, s.data(), n,
+					     attribs.empty() ? nullptr : attribs.data(),
+					     static_cast<unsigned>(attribs.size())),
 		      "vaCreateSurfaces2");
 		return s;
 	}
@@ -155,6 +169,30 @@ public:
 		}
 	}
 	void destroy(VASurfaceID s) { check(vt().vaDestroySurfaces(ctx(), &s, 1), "vaDestroySurfaces"); }
+	/// The first surface of `free` no picture from `next` on references, taken out of it;
+	/// VA_INVALID_SURFACE if there is none (the pool grows). A consumer never decodes into a
+	/// reference it still needs (real streams keep golden/altref and DPB pictures long).
+	VASurfaceID takeFree(std::deque<VASurfaceID> &free, unsigned next)
+	{
+		for (auto it = free.begin(); it != free.end(); ++it)
+			if (!src_->stillReferenced(*it, next)) {
+				VASurfaceID id = *it;
+				free.erase(it);
+				return id;
+			}
+		return VA_INVALID_SURFACE;
+	}
+	/// A fixed pool used in rotation from slot n, skipping surfaces still referenced.
+	VASurfaceID rotate(const std::vector<VASurfaceID> &pool, unsigned n)
+	{
+		for (size_t i = 0; i < pool.size(); i++) {
+			VASurfaceID id = pool[(n + i) % pool.size()];
+			if (!src_->stillReferenced(id, n))
+				return id;
+		}
+		fail("every surface of the fixed pool is still referenced");
+		return pool[n % pool.size()];
+	}
 	void finish()
 	{
 		if (drv_->board()) {
@@ -213,12 +251,11 @@ void ffmpeg71(Session &s)
 	VAContextID x = s.context(c, {});
 	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 8; n++) {
-		if (free.empty()) {
+		VASurfaceID target = s.takeFree(free, n);
+		if (target == VA_INVALID_SURFACE) {
 			all.push_back(s.surface({kNv12, kMemTypeVa}));
-			free.push_back(all.back());
+			target = all.back();
 		}
-		VASurfaceID target = free.front();
-		free.pop_front();
 		s.decode(x, n, target, ref, RenderStyle::FFmpeg);
 		queued.push_back(target);
 		if (queued.size() > 2) {
@@ -253,12 +290,11 @@ void gstreamerVa(Session &s)
 	std::deque<VASurfaceID> free(pool.begin(), pool.end()), downstream;
 	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 8; n++) {
-		if (free.empty()) {
+		VASurfaceID target = s.takeFree(free, n);
+		if (target == VA_INVALID_SURFACE) {
 			pool.push_back(s.surface({kHintDecoder, kMemTypeVa, kNv12}));
-			free.push_back(pool.back());
+			target = pool.back();
 		}
-		VASurfaceID target = free.front();
-		free.pop_front();
 		s.decode(x, n, target, ref, RenderStyle::FFmpeg);
 		downstream.push_back(target);
 		if (downstream.size() > 3) {
@@ -300,14 +336,12 @@ void chromium(Session &s)
 	std::deque<VASurfaceID> free, shown;
 	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 6; n++) {
-		if (free.empty()) {
-			VASurfaceID f = s.surface({kHintDecoder});
-			s.exportAndRead(f, true);
-			frames.push_back(f);
-			free.push_back(f);
+		VASurfaceID target = s.takeFree(free, n);
+		if (target == VA_INVALID_SURFACE) {
+			target = s.surface({kHintDecoder});
+			s.exportAndRead(target, true);
+			frames.push_back(target);
 		}
-		VASurfaceID target = free.front();
-		free.pop_front();
 		s.decode(x, n, target, ref, RenderStyle::OneCall);
 		s.exportAndRead(target, true);
 		shown.push_back(target);
@@ -339,11 +373,12 @@ void mpv(Session &s)
 	}
 	VAConfigID c = s.config();
 	VAContextID x = s.context(c, pool);
+	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 6; n++) {
-		VASurfaceID target = pool[n % pool.size()];
-		s.decode(x, n, target, n ? pool[(n - 1) % pool.size()] : VA_INVALID_SURFACE,
-			 RenderStyle::FFmpeg);
+		VASurfaceID target = s.rotate(pool, n);
+		s.decode(x, n, target, ref, RenderStyle::FFmpeg);
 		s.exportAndRead(target, false);
+		ref = target;
 	}
 	s.check(s.vt().vaDestroyContext(s.ctx(), x), "vaDestroyContext");
 	s.check(s.vt().vaDestroyConfig(s.ctx(), c), "vaDestroyConfig");
@@ -351,7 +386,148 @@ void mpv(Session &s)
 		s.destroy(id);
 }
 
+/// Kodi (§6.1): its own config and one vaCreateSurfaces2 call for refs + 6 surfaces, a 1080p
+/// probe surface exported and destroyed (TestEsh), FFmpeg's config and a context with the full
+/// list (no pool growth), export then sync per frame, surfaces destroyed one by one.
+void kodi(Session &s, const std::string &codec)
+{
+	VAConfigAttrib rt {VAConfigAttribRTFormat, 0};
+	s.check(s.vt().vaGetConfigAttributes(s.ctx(), s.src().profile(), VAEntrypointVLD, &rt, 1),
+		"vaGetConfigAttributes");
+	VAConfigID kodiConfig = s.config({{VAConfigAttribRTFormat, VA_RT_FORMAT_YUV420}});
+	// CDecoder::ConfigVAAPI's maxReferences: H.264 5..16 (5 here: one reference), HEVC 16,
+	// VP9 8; 2 for the codecs §6.1 does not list.
+	const unsigned refs = codec == "h264" ? 5 : codec == "hevc" ? 16 : codec == "vp9" ? 8 : 2;
+	std::vector<VASurfaceID> pool = s.surfaces(refs + 6, {kNv12});
+	// CVaapi2Texture::TestEsh at renderer configure.
+	VASurfaceID probe = s.surface({kNv12}, 1920, 1080);
+	VADRMPRIMESurfaceDescriptor d {};
+	if (s.check(s.vt().vaExportSurfaceHandle(s.ctx(), probe, VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2, kExportRead,
+						 &d),
+		    "vaExportSurfaceHandle (probe)"))
+		for (uint32_t i = 0; i < d.num_objects && i < 4; i++)
+			s.drv().board()->io().close(d.objects[i].fd);
+	s.destroy(probe);
+	VAConfigID c = s.config();
+	VAContextID x = s.context(c, pool);
+	VASurfaceID ref = VA_INVALID_SURFACE;
+	for (unsigned n = 0; n < 6; n++) {
+		VASurfaceID target = s.rotate(pool, n);
+		s.decode(x, n, target, ref, RenderStyle::FFmpeg);
+		s.exportAndRead(target, false);
+		ref = target;
+	}
+	s.check(s.vt().vaDestroyContext(s.ctx(), x), "vaDestroyContext");
+	s.check(s.vt().vaDestroyConfig(s.ctx(), c), "vaDestroyConfig");
+	for (VASurfaceID id : pool)
+		s.destroy(id);
+	s.check(s.vt().vaDestroyConfig(s.ctx(), kodiConfig), "vaDestroyConfig");
+}
+
+/// gstreamer-vaapi 1.22 (§6.4): display probing (profiles, entrypoints, display attributes,
+/// image and subpicture formats), config with one attribute and two surface attribute queries,
+/// surfaces first (one call each, [PixelFormat, UsageHint GENERIC]), a 0-target context, a
+/// derive+map probe on a never-decoded surface, one vaRenderPicture per parameter buffer
+/// (destroyed before End) and per slice pair, frames exported through vaDeriveImage +
+/// vaAcquireBufferHandle; the context and config go before the surfaces.
+void gstreamerVaapi(Session &s)
+{
+	std::vector<VAProfile> profiles(static_cast<size_t>(s.ctx()->max_profiles));
+	int np = 0;
+	s.check(s.vt().vaQueryConfigProfiles(s.ctx(), profiles.data(), &np), "vaQueryConfigProfiles");
+	for (int i = 0; i < np; i++) {
+		std::vector<VAEntrypoint> e(static_cast<size_t>(s.ctx()->max_entrypoints));
+		int ne = 0;
+		s.check(s.vt().vaQueryConfigEntrypoints(s.ctx(), profiles[static_cast<size_t>(i)], e.data(), &ne),
+			"vaQueryConfigEntrypoints");
+	}
+	std::vector<VADisplayAttribute> attrs(static_cast<size_t>(std::max(1, s.ctx()->max_display_attributes)));
+	int na = 0;
+	s.check(s.vt().vaQueryDisplayAttributes(s.ctx(), attrs.data(), &na), "vaQueryDisplayAttributes");
+	s.imageFormats();
+	std::vector<VAImageFormat> sub(static_cast<size_t>(std::max(1, s.ctx()->max_subpic_formats)));
+	std::vector<unsigned> flags(sub.size());
+	unsigned ns = 0;
+	s.check(s.vt().vaQuerySubpictureFormats(s.ctx(), sub.data(), flags.data(), &ns), "vaQuerySubpictureFormats");
+	VAConfigAttrib rt {VAConfigAttribRTFormat, 0};
+	s.check(s.vt().vaGetConfigAttributes(s.ctx(), s.src().profile(), VAEntrypointVLD, &rt, 1),
+		"vaGetConfigAttributes");
+	VAConfigID c = s.config({{VAConfigAttribRTFormat, VA_RT_FORMAT_YUV420}});
+	s.surfaceAttributes(c);
+	const VASurfaceAttrib generic = attrib(VASurfaceAttribUsageHint, VA_SURFACE_ATTRIB_USAGE_HINT_GENERIC);
+	std::vector<VASurfaceID> pool;
+	for (int i = 0; i < 5; i++)	// ref_frames (1) + 4 scratch
+		pool.push_back(s.surface({kNv12, generic}));
+	VAContextID x = s.context(c, {});
+	// gstvaapivideomemory.c: allocator_configure_surface_try_specified_format.
+	VAImage image;
+	if (s.check(s.vt().vaDeriveImage(s.ctx(), pool.back(), &image), "vaDeriveImage (probe)")) {
+		void *p = nullptr;
+		if (s.check(s.vt().vaMapBuffer(s.ctx(), image.buf, &p), "vaMapBuffer"))
+			s.check(s.vt().vaUnmapBuffer(s.ctx(), image.buf), "vaUnmapBuffer");
+		s.check(s.vt().vaDestroyImage(s.ctx(), image.image_id), "vaDestroyImage");
+	}
+	std::deque<VASurfaceID> free(pool.begin(), pool.end()), downstream;
+	VASurfaceID ref = VA_INVALID_SURFACE;
+	for (unsigned n = 0; n < 6; n++) {
+		VASurfaceID target = s.takeFree(free, n);
+		if (target == VA_INVALID_SURFACE) {
+			pool.push_back(s.surface({kNv12, generic}));
+			target = pool.back();
+		}
+		s.decode(x, n, target, ref, RenderStyle::GstreamerVaapi);
+		downstream.push_back(target);
+		if (downstream.size() > 2) {
+			VASurfaceID f = downstream.front();
+			downstream.pop_front();
+			s.check(s.vt().vaSyncSurface(s.ctx(), f), "vaSyncSurface");
+			// gstvaapibufferproxy.c: derive, acquire the dma-buf, release, destroy.
+			if (s.check(s.vt().vaDeriveImage(s.ctx(), f, &image), "vaDeriveImage")) {
+				VABufferInfo info {};
+				info.mem_type = VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME;
+				if (s.check(s.vt().vaAcquireBufferHandle(s.ctx(), image.buf, &info), "vaAcquireBufferHandle"))
+					s.check(s.vt().vaReleaseBufferHandle(s.ctx(), image.buf), "vaReleaseBufferHandle");
+				s.check(s.vt().vaDestroyImage(s.ctx(), image.image_id), "vaDestroyImage");
+			}
+			free.push_back(f);
+		}
+		ref = target;
+	}
+	s.check(s.vt().vaDestroyContext(s.ctx(), x), "vaDestroyContext");
+	s.check(s.vt().vaDestroyConfig(s.ctx(), c), "vaDestroyConfig");
+	for (VASurfaceID id : pool)
+		s.destroy(id);
+}
+
+/// libva-utils mpeg2vldemo (§6.3): one surface without attributes, a context with it, each
+/// buffer in its own vaRenderPicture, sync, then surfaces, config and context destroyed in that
+/// order (the surface goes while its context still exists). The demo's clip is 16x16; the
+/// script's pictures are 176x144.
+void libvaUtils(Session &s)
+{
+	std::vector<VAEntrypoint> e(static_cast<size_t>(s.ctx()->max_entrypoints));
+	int ne = 0;
+	s.check(s.vt().vaQueryConfigEntrypoints(s.ctx(), s.src().profile(), e.data(), &ne), "vaQueryConfigEntrypoints");
+	VAConfigAttrib rt {VAConfigAttribRTFormat, 0};
+	s.check(s.vt().vaGetConfigAttributes(s.ctx(), s.src().profile(), VAEntrypointVLD, &rt, 1),
+		"vaGetConfigAttributes");
+	VAConfigID c = s.config({{VAConfigAttribRTFormat, VA_RT_FORMAT_YUV420}});
+	VASurfaceID surface = s.surfaces(1, {})[0];
+	VAContextID x = s.context(c, {surface});
+	s.decode(x, 0, surface, VA_INVALID_SURFACE, RenderStyle::LibvaUtils);
+	s.download(surface);
+	s.destroy(surface);
+	s.check(s.vt().vaDestroyConfig(s.ctx(), c), "vaDestroyConfig");
+	s.check(s.vt().vaDestroyContext(s.ctx(), x), "vaDestroyContext");
+}
+
 } // namespace
+
+const std::vector<std::string> &consumerCodecs()
+{
+	static const std::vector<std::string> codecs = {"mpeg2", "h264", "hevc", "vp8", "vp9"};
+	return codecs;
+}
 
 const std::vector<ConsumerScript> &consumerScripts()
 {
@@ -365,6 +541,14 @@ const std::vector<ConsumerScript> &consumerScripts()
 		{"chromium", "Chromium: export at creation, one vaRenderPicture, dma-buf reads",
 		 "deterministic"},
 		{"mpv", "mpv: FF51 pool, export before sync, jobs on a worker thread", "threaded"},
+		{"kodi", "Kodi: one call for refs+6 surfaces, 1080p export probe, full-list context, export before sync",
+		 "deterministic"},
+		{"gstreamer-vaapi", "gstreamer-vaapi 1.22: surfaces first, 0-target context, params destroyed before End, "
+				    "derive + acquire handle",
+		 "deterministic"},
+		{"libva-utils", "libva-utils mpeg2vldemo: one surface, one buffer per render, surface destroyed before "
+				"config and context",
+		 "deterministic", {"mpeg2"}},
 	};
 	return scripts;
 }
@@ -393,6 +577,12 @@ bool recordConsumer(const std::string &script, const std::string &codec, const s
 			gstreamerVa(s);
 		else if (script == "chromium")
 			chromium(s);
+		else if (script == "kodi")
+			kodi(s, codec);
+		else if (script == "gstreamer-vaapi")
+			gstreamerVaapi(s);
+		else if (script == "libva-utils")
+			libvaUtils(s);
 		else
 			mpv(s);
 	}
