@@ -11,12 +11,16 @@ namespace v4l2va::test {
 
 namespace {
 
-bool sliceData(const std::vector<std::string> &lines, uint32_t size, std::vector<uint8_t> *out,
-	       std::string *problem, bool *missing)
+constexpr uint64_t kMaxBufferBytes = 64u << 20;
+
+bool sliceData(VaTraceBuffer *b)
 {
+	const uint32_t size = b->size * b->numElements;
+	std::vector<uint8_t> *out = &b->data;
+	std::string *problem = &b->problem;
 	out->clear();
-	for (const std::string &l : lines) {
-		std::string t = vaTraceTrim(l);
+	for (size_t i = 0; i < b->lines.size(); i++) {
+		std::string t = vaTraceTrim(b->lines[i]);
 		size_t colon = t.find(':');
 		if (t.compare(0, 2, "0x") != 0 || colon == std::string::npos)
 			continue;
@@ -27,17 +31,18 @@ bool sliceData(const std::vector<std::string> &lines, uint32_t size, std::vector
 			if (!*p)
 				break;
 			char *end = nullptr;
-			unsigned long b = strtoul(p, &end, 16);
-			if (end == p || b > 255) {
+			unsigned long v = strtoul(p, &end, 16);
+			if (end == p || v > 255) {
 				*problem = "bad slice data row: " + t.substr(0, 60);
+				b->problemLine = i < b->lineNumbers.size() ? b->lineNumbers[i] : b->line;
 				return false;
 			}
-			out->push_back(static_cast<uint8_t>(b));
+			out->push_back(static_cast<uint8_t>(v));
 			p = end;
 		}
 	}
 	if (out->empty() && size) {
-		*missing = true;
+		b->dataMissing = true;
 		*problem = "the log holds none of the slice data's " + std::to_string(size) +
 			   " bytes (LIBVA_TRACE_BUFDATA off, or libva 2.17's VP8 tracer, which prints none)";
 		return false;
@@ -74,8 +79,18 @@ bool rebuildBuffer(VaTraceBuffer *b, const SurfaceMap &map)
 		b->problem = "buffers of several elements are not rebuilt";
 		return false;
 	}
-	if (b->type == VASliceDataBufferType)
-		return sliceData(b->lines, b->size * b->numElements, &b->data, &b->problem, &b->dataMissing);
+	// A garbled size must not make a buffer the driver would read past.
+	if (static_cast<uint64_t>(b->size) * b->numElements > kMaxBufferBytes) {
+		b->problem = "buffer of " + std::to_string(b->size) + " x " + std::to_string(b->numElements) +
+			     " bytes: larger than any decode buffer";
+		return false;
+	}
+	if (b->type == VASliceDataBufferType) {
+		if (sliceData(b))
+			return true;
+		b->data.clear();
+		return false;
+	}
 	const std::string &n = b->structName;
 	const VaStructRebuilder *rebuilder = find(n);
 	if (!rebuilder) {
@@ -86,6 +101,8 @@ bool rebuildBuffer(VaTraceBuffer *b, const SurfaceMap &map)
 	bool ok = rebuilder->rebuild(r, map, b->size, &b->data);
 	if (!ok) {
 		b->problem = n + ": " + r.error();
+		size_t at = r.errorIndex();
+		b->problemLine = at < b->lineNumbers.size() ? b->lineNumbers[at] : b->line;
 		b->data.clear();
 		return false;
 	}

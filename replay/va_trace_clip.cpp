@@ -66,7 +66,8 @@ bool VaClipFrames::nextSlice(uint32_t size, std::vector<uint8_t> *out)
 	// start code 9d 01 2a and the 4-byte dimensions.
 	bool key = !fr.empty() && !(fr[0] & 1);
 	size_t header = key ? 10 : 3;
-	if (fr.size() != size + header || (key && (fr[3] != 0x9d || fr[4] != 0x01 || fr[5] != 0x2a)))
+	if (fr.size() != static_cast<size_t>(size) + header ||
+	    (key && (fr[3] != 0x9d || fr[4] != 0x01 || fr[5] != 0x2a)))
 		return false;
 	out->assign(fr.end() - size, fr.end());
 	cursor_++;

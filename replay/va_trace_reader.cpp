@@ -105,9 +105,11 @@ bool VaTraceReader::getText(const std::string &key, std::string *v)
 	for (size_t i = pos_; i < f_.size(); i++)
 		if (f_[i].key == key) {
 			pos_ = i + 1;
+			last_ = i;
 			*v = f_[i].value;
 			return true;
 		}
+	last_ = f_.size();
 	return fail("field " + key + " missing");
 }
 
@@ -135,6 +137,7 @@ bool VaTraceReader::next(int64_t *v)
 {
 	for (; pos_ < f_.size(); pos_++)
 		if (!f_[pos_].key.empty()) {
+			last_ = pos_;
 			const Field &f = f_[pos_++];
 			if (!toInt(f.value, v))
 				return fail("field " + f.key + " is not a number: " + f.value);
@@ -146,6 +149,7 @@ bool VaTraceReader::next(int64_t *v)
 std::vector<std::string> VaTraceReader::entries()
 {
 	std::vector<std::string> out;
+	last_ = pos_;
 	while (pos_ < f_.size() && f_[pos_].key.empty()) {
 		if (!f_[pos_].value.empty())
 			out.push_back(f_[pos_].value);
@@ -157,6 +161,7 @@ std::vector<std::string> VaTraceReader::entries()
 std::vector<int64_t> VaTraceReader::rows()
 {
 	std::string text;
+	last_ = pos_;
 	while (pos_ < f_.size() && f_[pos_].key.empty()) {
 		text += " " + f_[pos_].value;
 		pos_++;
@@ -189,8 +194,11 @@ bool VaTraceReader::skipTo(const std::string &key)
 
 bool VaTraceReader::fail(const std::string &m)
 {
-	if (error_.empty())
+	if (error_.empty()) {
 		error_ = m;
+		// A bad value: its line; a missing field: where the search ended.
+		errorIndex_ = last_ < f_.size() ? last_ : (f_.empty() ? 0 : f_.size() - 1);
+	}
 	return false;
 }
 

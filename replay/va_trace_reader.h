@@ -47,6 +47,8 @@ public:
 	bool skipTo(const std::string &key);
 	bool fail(const std::string &m);
 	const std::string &error() const { return error_; }
+	/// The line (index into the lines given) the first failure is about.
+	size_t errorIndex() const { return errorIndex_; }
 
 private:
 	struct Field {
@@ -55,6 +57,8 @@ private:
 	std::vector<Field> f_;
 	size_t pos_ = 0;
 	std::string error_;
+	size_t errorIndex_ = 0;
+	size_t last_ = 0;	///< the field last read
 };
 
 template<typename T> std::vector<uint8_t> vaTraceBytesOf(const T &v)

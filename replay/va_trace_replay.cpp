@@ -13,6 +13,9 @@ namespace v4l2va::test {
 
 namespace {
 
+/// More surfaces than any consumer creates in one call: a garbled count, not replayed.
+constexpr uint64_t kMaxCount = 4096;
+
 /// "0x02010000 va_trace_flag 0x3" -> 0x02010000; "1, VAProfileMPEG2Main" -> 1.
 uint32_t leading(const std::string &v)
 {
@@ -157,6 +160,8 @@ bool VaReplayer::step(const VaTraceCall &c)
 	if (n == "vaDestroyConfig")
 		return check(c, vt().vaDestroyConfig(ctx(), config(c.field("config"))));
 	if (n == "vaCreateSurfaces") {
+		if (c.number("num_surfaces") > kMaxCount)
+			return diverge(c, "vaCreateSurfaces: implausible num_surfaces " + c.field("num_surfaces"));
 		unsigned count = static_cast<unsigned>(c.number("num_surfaces"));
 		std::vector<VASurfaceID> ids(count, VA_INVALID_SURFACE);
 		std::vector<VASurfaceAttrib> a = attribs(c);
@@ -183,6 +188,8 @@ bool VaReplayer::step(const VaTraceCall &c)
 		return check(c, st);
 	}
 	if (n == "vaCreateContext") {
+		if (c.number("num_render_targets") > kMaxCount)
+			return diverge(c, "vaCreateContext: implausible num_render_targets " + c.field("num_render_targets"));
 		std::vector<VASurfaceID> targets;
 		for (unsigned i = 0; i < c.number("num_render_targets"); i++)
 			targets.push_back(surface(leading(c.field("render_targets[" + std::to_string(i) + "]"))));
@@ -226,8 +233,10 @@ bool VaReplayer::step(const VaTraceCall &c)
 					clipError = haveClip_ ? "" : "; " + clipError;
 				}
 				if (!b.dataMissing || !haveClip_) {
-					diverge(c, "buffer " + std::to_string(ids.size()) + " cannot be rebuilt: " + b.problem +
-							   (b.dataMissing ? clipError : ""));
+					r_.divergences.push_back({c.file, b.problemLine ? b.problemLine : c.line,
+								  "buffer " + std::to_string(ids.size()) +
+									  " cannot be rebuilt: " + b.problem +
+									  (b.dataMissing ? clipError : "")});
 					return false;
 				}
 				if (!clip_.nextSlice(b.size * b.numElements, &b.data)) {

@@ -14,11 +14,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace v4l2va::test {
 namespace {
@@ -224,6 +227,154 @@ TEST(LibvaBadLog, DamagedLinesAreReportedWithFileAndLine)
 			<< r.divergences[0].message;
 		EXPECT_GT(r.divergences[0].line, 0u);
 		fs::remove(p);
+	}
+}
+
+/// The thread file of a run that holds its pictures (the most vaRenderPicture blocks).
+std::string renderFile(const std::string &run)
+{
+	std::string best;
+	size_t most = 0;
+	for (const std::string &f : vaTraceFiles(runDir(run) + "/va_trace")) {
+		size_t n = 0;
+		for (const std::string &l : lines(f))
+			n += l.find("==========va_TraceRenderPicture") != std::string::npos;
+		if (n > most) {
+			most = n;
+			best = f;
+		}
+	}
+	return best;
+}
+
+VaTraceLog parse(const std::vector<std::string> &l)
+{
+	std::string text;
+	for (const std::string &x : l)
+		text += x + "\n";
+	std::istringstream in(text);
+	VaTraceLog log;
+	readVaTraceText(in, "damaged", &log);
+	return log;
+}
+
+/// Every buffer rebuilt or refused with a reason and a line inside the text.
+void expectBuffersRebuiltOrRefused(const VaTraceLog &log, size_t lineCount)
+{
+	for (const VaTraceCall &c : log.calls)
+		for (VaTraceBuffer b : c.buffers) {
+			if (rebuildBuffer(&b, [](VASurfaceID s) { return s; })) {
+				ASSERT_EQ(b.data.size(), static_cast<size_t>(b.size) * b.numElements);
+			} else {
+				ASSERT_FALSE(b.problem.empty());
+				ASSERT_LE(b.problemLine, lineCount);
+			}
+		}
+}
+
+/// A field of the log's text replaced: the replay stops at that line with the field's name.
+TEST(LibvaBadLog, AGarbledFieldIsReportedAtItsLine)
+{
+	struct Case {
+		const char *run, *field, *garbage;
+	} cases[] = {
+		{"hevc-176x144", "slice_qp_delta = ", "1x1"},
+		{"hevc-176x144", "pic_fields = ", "many"},
+		{"vp8-176x144", "prob_intra = ", "zz"},
+		{"vp9-176x144", "frame_context_idx = ", "-"},
+		{"h264-176x144", "slice_data_bit_offset = ", "?"},
+	};
+	for (const Case &k : cases) {
+		std::vector<std::string> l = lines(renderFile(k.run));
+		size_t at = 0;
+		for (size_t i = 0; i < l.size() && !at; i++)
+			if (l[i].find(std::string("\t") + k.field) != std::string::npos)
+				at = i;
+		ASSERT_GT(at, 0u) << k.run << " " << k.field;
+		l[at] = l[at].substr(0, l[at].find(k.field) + strlen(k.field)) + k.garbage;
+		VaTraceLog log = parse(l);
+		EXPECT_TRUE(log.problems.empty()) << k.run << ": a value is not a line problem";
+		bool found = false;
+		for (const VaTraceCall &c : log.calls)
+			for (VaTraceBuffer b : c.buffers)
+				if (!rebuildBuffer(&b, [](VASurfaceID s) { return s; }) && !b.dataMissing) {
+					EXPECT_EQ(b.problemLine, at + 1) << k.run << ": " << b.problem;
+					EXPECT_NE(b.problem.find(std::string(k.field).substr(0, strlen(k.field) - 3)),
+						  std::string::npos)
+						<< b.problem;
+					found = true;
+				}
+		EXPECT_TRUE(found) << k.run << " " << k.field;
+	}
+}
+
+TEST(LibvaBadLog, AGarbledLineIsReportedAtItsLine)
+{
+	std::vector<std::string> l = lines(renderFile("vp9-176x144"));
+	ASSERT_GT(l.size(), 200u);
+	l[150] = "\x01\x02 not libva's";
+	VaTraceLog log = parse(l);
+	ASSERT_EQ(log.problems.size(), 1u);
+	EXPECT_EQ(log.problems[0].line, 151u);
+	EXPECT_NE(log.problems[0].message.find("garbled line"), std::string::npos);
+}
+
+/// Cut after any line, the log reads (the cut call reported as truncated, with its first
+/// line) and every buffer before the cut rebuilds or is refused with a line.
+TEST(LibvaBadLog, TruncatedAnywhereIsReportedNeverACrash)
+{
+	for (const char *run : {"mpeg2-176x144", "h264-176x144", "hevc-176x144", "vp8-176x144", "vp9-176x144"}) {
+		std::vector<std::string> all = lines(renderFile(run));
+		ASSERT_GT(all.size(), 100u) << run;
+		const size_t stride = std::max<size_t>(1, all.size() / 60);
+		unsigned truncated = 0;
+		for (size_t cut = 1; cut < all.size(); cut += stride) {
+			std::vector<std::string> l(all.begin(), all.begin() + static_cast<ptrdiff_t>(cut));
+			// A cut in the middle of a line too: half of the last one.
+			l.back() = l.back().substr(0, l.back().size() / 2);
+			VaTraceLog log = parse(l);
+			for (const auto &p : log.problems) {
+				ASSERT_GE(p.line, 1u) << run << " cut " << cut;
+				ASSERT_LE(p.line, cut) << run << " cut " << cut << ": " << p.message;
+				truncated += p.message.find("truncated") != std::string::npos;
+			}
+			expectBuffersRebuiltOrRefused(log, cut);
+		}
+		EXPECT_GT(truncated, 5u) << run << ": most cuts land inside a call";
+	}
+}
+
+/// Bytes of the text flipped (fixed seed): read, rebuilt or refused, and a few replayed
+/// through the driver; none crashes.
+TEST(LibvaBadLog, FlippedBytesNeverCrash)
+{
+	uint32_t x = 12345;
+	auto next = [&x]() {
+		x = x * 1103515245u + 12345u;
+		return x >> 8;
+	};
+	for (const char *run : {"hevc-176x144", "vp8-176x144", "vp9-176x144"}) {
+		std::vector<std::string> all = lines(renderFile(run));
+		std::vector<std::string> head(all.begin(), all.begin() + static_cast<ptrdiff_t>(std::min<size_t>(all.size(), 1500)));
+		for (int variant = 0; variant < 60; variant++) {
+			std::vector<std::string> l = head;
+			for (int k = 0; k < 8; k++) {
+				std::string &line = l[next() % l.size()];
+				if (line.empty())
+					continue;
+				const char junk[] = "0x-9 =\tzZ[]";
+				line[next() % line.size()] = junk[next() % (sizeof(junk) - 1)];
+			}
+			VaTraceLog log = parse(l);
+			expectBuffersRebuiltOrRefused(log, l.size());
+			if (variant % 20 == 0 && log.problems.empty()) {
+				VaReplayOptions o;
+				o.clip = runClip(run);
+				VaReplayReport r;
+				replayVaTrace(log, o, &r);
+				EXPECT_LE(r.replayed, r.calls);
+			}
+		}
 	}
 }
 
