@@ -106,7 +106,7 @@ void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 		std::string key, value;
 		if (!inElement && splitField(t, &key, &value)) {
 			if (key == "type") {
-				b->type = static_cast<VABufferType>(-1);
+				b->type = VABufferTypeMax;	// not a decode buffer type
 				for (const auto &[name, type] : kDecodeBufferTypes)
 					if (value == name)
 						b->type = type;

@@ -93,12 +93,14 @@ std::vector<VASurfaceAttrib> VaReplayer::attribs(const VaTraceCall &c) const
 		for (size_t k = i + 1; k < c.fields.size() && c.fields[k].first.compare(0, 12, "attrib_list[") != 0; k++) {
 			const auto &[key, value] = c.fields[k];
 			uint64_t v = strtoull(value.c_str(), nullptr, 0);
+			// Out-of-range enum values (a garbled log) are kept out of the enums: passed as
+			// VASurfaceAttribCount / 0, which the driver refuses.
 			if (key == "type")
-				a.type = static_cast<VASurfaceAttribType>(v);
+				a.type = v < VASurfaceAttribCount ? static_cast<VASurfaceAttribType>(v) : VASurfaceAttribCount;
 			else if (key == "flags")
 				a.flags = static_cast<uint32_t>(v);
 			else if (key == "value.type")
-				a.value.type = static_cast<VAGenericValueType>(v);
+				a.value.type = v < 8 ? static_cast<VAGenericValueType>(v) : static_cast<VAGenericValueType>(0);
 			else if (key == "value.value.i")
 				a.value.value.i = static_cast<int32_t>(v);
 		}
@@ -131,8 +133,13 @@ bool VaReplayer::step(const VaTraceCall &c)
 	}
 	if (n == "vaCreateConfig") {
 		VAConfigID id = VA_INVALID_ID;
-		VAStatus st = vt().vaCreateConfig(ctx(), static_cast<VAProfile>(static_cast<int32_t>(leading(c.field("profile")))),
-						  static_cast<VAEntrypoint>(leading(c.field("entrypoint"))), nullptr, 0, &id);
+		// Within the enums' value ranges (VAProfile -1..63, VAEntrypoint 0..15), else garbled.
+		int32_t profile = static_cast<int32_t>(leading(c.field("profile")));
+		uint32_t entrypoint = leading(c.field("entrypoint"));
+		if (profile < -1 || profile > 63 || entrypoint > 15)
+			return diverge(c, "vaCreateConfig: implausible profile or entrypoint");
+		VAStatus st = vt().vaCreateConfig(ctx(), static_cast<VAProfile>(profile),
+						  static_cast<VAEntrypoint>(entrypoint), nullptr, 0, &id);
 		if (st == VA_STATUS_SUCCESS)
 			unbound_.push_back(id);
 		if (c.number("num_attribs"))
