@@ -148,8 +148,9 @@ TEST_P(LibvaRun, ReplaysThroughTheDriverWithTheRunsBuffers)
 	fs::remove_all(out);
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, LibvaRun, ::testing::Values("mpeg2-176x144", "h264-176x144", "hevc-176x144",
-									    "vp8-176x144", "vp9-176x144"),
+INSTANTIATE_TEST_SUITE_P(Corpus, LibvaRun,
+			 ::testing::Values("mpeg2-176x144", "h264-176x144", "hevc-176x144", "hevc10-176x144",
+					   "vp8-176x144", "vp9-176x144"),
 			 [](const auto &info) {
 				 std::string n = info.param;
 				 for (char &c : n)
