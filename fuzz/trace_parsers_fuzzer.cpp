@@ -4,11 +4,18 @@
 // of what they read on a fresh emulated board (replayTrace), which consumes every field the
 // readers fill in.
 //
+// Bit 3 instead selects a LIBVA_TRACE thread file (libva 2.17's va_trace.c text, the reader and
+// buffer rebuilders of replay/va_trace_*.cpp): every buffer of every vaRenderPicture is rebuilt.
+//
 // Input: u8 flags (bit 0: native instead of strace; bit 1: replay the trace when it read
-// without problems and has at most 32 calls; bit 2: stop at the first problem), then the trace
-// text.
+// without problems and has at most 32 calls; bit 2: stop at the first problem; bit 3:
+// LIBVA_TRACE), then the trace text.
 // Invariants: no crash; a reader returns 0 or -EINVAL (never leaves problems unreported when
-// it fails); every call it returns has a known kind; a replay returns 0, 1 or -EINVAL.
+// it fails); every call it returns has a known kind; a replay returns 0, 1 or -EINVAL. For
+// LIBVA_TRACE: every problem names a line the text has; a buffer is rebuilt to exactly its
+// size times its elements, or refused with a reason and a line.
+#include "va_trace_buffers.h"
+
 #include <v4l2emu/trace.h>
 
 #include <cerrno>
@@ -33,6 +40,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t flags = data[0];
 	std::istringstream text(std::string(reinterpret_cast<const char *>(data) + 1, size - 1));
+	if (flags & 8) {
+		v4l2va::test::VaTraceLog log;
+		v4l2va::test::readVaTraceText(text, "fuzz", &log);
+		unsigned lines = 1;
+		for (size_t i = 1; i < size; i++)
+			lines += data[i] == '\n';
+		for (const auto &p : log.problems)
+			if (p.line > lines || p.message.empty())
+				invariantBroken("a LIBVA_TRACE problem names no line of the text");
+		for (const auto &c : log.calls)
+			for (v4l2va::test::VaTraceBuffer b : c.buffers) {
+				bool ok = v4l2va::test::rebuildBuffer(&b, [](VASurfaceID s) { return s ^ 1u; });
+				if (ok && b.data.size() != static_cast<size_t>(b.size) * b.numElements)
+					invariantBroken("a rebuilt buffer is not its size times its elements");
+				if (!ok && (b.problem.empty() || !b.data.empty()))
+					invariantBroken("a refused buffer has no reason or keeps data");
+				if (!ok && b.problemLine > lines)
+					invariantBroken("a refused buffer names a line the text does not have");
+			}
+		return 0;
+	}
 	v4l2emu::TraceReadOptions options;
 	options.stopAtFirstProblem = flags & 4;
 	v4l2emu::Trace trace;

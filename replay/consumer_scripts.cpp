@@ -3,174 +3,12 @@
 // references per script), reduced to a few pictures, with every status checked.
 #include "consumer_scripts.h"
 
-#include "va_scenario.h"
-
-#include <va/va_drmcommon.h>
-
-#include <sys/mman.h>
-
-#include <cstdlib>
-#include <deque>
-#include <algorithm>
+#include "consumer_session.h"
 
 namespace v4l2va::test {
 
+namespace consumer {
 namespace {
-
-constexpr uint32_t kWidth = 176, kHeight = 144;
-constexpr uint32_t kExportRead = VA_EXPORT_SURFACE_READ_ONLY | VA_EXPORT_SURFACE_SEPARATE_LAYERS;
-
-VASurfaceAttrib attrib(VASurfaceAttribType type, int32_t value, uint32_t flags = VA_SURFACE_ATTRIB_SETTABLE,
-		       VAGenericValueType valueType = VAGenericValueTypeInteger)
-{
-	VASurfaceAttrib a {};
-	a.type = type;
-	a.flags = flags;
-	a.value.type = valueType;
-	a.value.value.i = value;
-	return a;
-}
-
-const VASurfaceAttrib kMemTypeVa = attrib(VASurfaceAttribMemoryType, VA_SURFACE_ATTRIB_MEM_TYPE_VA);
-const VASurfaceAttrib kHintDecoder =
-	attrib(VASurfaceAttribUsageHint, VA_SURFACE_ATTRIB_USAGE_HINT_DECODER);
-const VASurfaceAttrib kNv12 = attrib(VASurfaceAttribPixelFormat, static_cast<int32_t>(VA_FOURCC_NV12));
-/// FFmpeg 5.1's pixel format attribute: flags 0, value type 0 (consumer-patterns.md §2.3).
-const VASurfaceAttrib kNv12Ff51 = attrib(VASurfaceAttribPixelFormat, static_cast<int32_t>(VA_FOURCC_NV12),
-					 0, static_cast<VAGenericValueType>(0));
-
-class Session {
-public:
-	Session(const std::string &codec, const char *scheduler) : codec_(codec)
-	{
-		DriverEnv env;
-		env.scheduler = scheduler;
-		drv_ = std::make_unique<VaDriver>(env);
-		check(drv_->status(), "vaInitialize");
-		src_ = makeSource(codec, kWidth, kHeight);
-		if (!src_)
-			fail("unknown codec " + codec);
-	}
-	~Session() = default;
-
-	/// The first failure, empty if every step succeeded. Steps after a failure still run
-	/// (on invalid ids they fail cleanly), so the run always ends with vaTerminate.
-	const std::string &error() const { return error_; }
-	bool ready() const { return error_.empty() && src_; }
-	void fail(const std::string &what)
-	{
-		if (error_.empty())
-			error_ = what;
-	}
-
-	const VADriverVTable &vt() { return drv_->vt(); }
-	VADriverContextP ctx() { return drv_->ctx(); }
-	FrameSource &src() { return *src_; }
-	VaDriver &drv() { return *drv_; }
-
-	bool check(VAStatus st, const std::string &what)
-	{
-		if (st != VA_STATUS_SUCCESS)
-			fail(what + ": " + vaErrorStr(st));
-		return st == VA_STATUS_SUCCESS;
-	}
-	void imageFormats()
-	{
-		std::vector<VAImageFormat> formats(static_cast<size_t>(ctx()->max_image_formats));
-		int n = 0;
-		check(vt().vaQueryImageFormats(ctx(), formats.data(), &n), "vaQueryImageFormats");
-	}
-	VAConfigID config(std::vector<VAConfigAttrib> attribs = {})
-	{
-		VAConfigID c = VA_INVALID_ID;
-		check(vt().vaCreateConfig(ctx(), src_->profile(), VAEntrypointVLD,
-					  attribs.empty() ? nullptr : attribs.data(),
-					  static_cast<int>(attribs.size()), &c),
-		      "vaCreateConfig");
-		return c;
-	}
-	void surfaceAttributes(VAConfigID c)
-	{
-		unsigned n = 0;
-		check(vt().vaQuerySurfaceAttributes(ctx(), c, nullptr, &n), "vaQuerySurfaceAttributes");
-		std::vector<VASurfaceAttrib> list(std::min(n, 64u));
-		n = static_cast<unsigned>(list.size());
-		check(vt().vaQuerySurfaceAttributes(ctx(), c, list.data(), &n), "vaQuerySurfaceAttributes");
-	}
-	VASurfaceID surface(std::vector<VASurfaceAttrib> attribs)
-	{
-		VASurfaceID s = VA_INVALID_SURFACE;
-		check(vt().vaCreateSurfaces2(ctx(), VA_RT_FORMAT_YUV420, kWidth, kHeight, &s, 1,
-					     attribs.data(), static_cast<unsigned>(attribs.size())),
-		      "vaCreateSurfaces2");
-		return s;
-	}
-	void derive(VASurfaceID s)
-	{
-		VAImage image;
-		if (check(vt().vaDeriveImage(ctx(), s, &image), "vaDeriveImage"))
-			check(vt().vaDestroyImage(ctx(), image.image_id), "vaDestroyImage");
-	}
-	VAContextID context(VAConfigID c, std::vector<VASurfaceID> targets)
-	{
-		VAContextID x = VA_INVALID_ID;
-		check(vt().vaCreateContext(ctx(), c, kWidth, kHeight, VA_PROGRESSIVE,
-					   targets.empty() ? nullptr : targets.data(),
-					   static_cast<int>(targets.size()), &x),
-		      "vaCreateContext");
-		return x;
-	}
-	void decode(VAContextID x, unsigned n, VASurfaceID target, VASurfaceID ref, RenderStyle style)
-	{
-		check(decodePicture(*drv_, x, *src_, n, target, ref, style),
-		      "picture " + std::to_string(n));
-	}
-	void download(VASurfaceID s)
-	{
-		std::vector<uint8_t> nv12;
-		check(drv_->download(s, kWidth, kHeight, &nv12), "download");
-	}
-	/// Export, sync, map the dma-buf through the seam and read it, close the fds.
-	void exportAndRead(VASurfaceID s, bool syncFirst)
-	{
-		VADRMPRIMESurfaceDescriptor d {};
-		if (syncFirst)
-			check(vt().vaSyncSurface(ctx(), s), "vaSyncSurface");
-		if (!check(vt().vaExportSurfaceHandle(ctx(), s, VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2,
-						      kExportRead, &d),
-			   "vaExportSurfaceHandle"))
-			return;
-		if (!syncFirst)
-			check(vt().vaSyncSurface(ctx(), s), "vaSyncSurface");
-		v4l2emu::DeviceIo &io = drv_->board()->io();
-		for (uint32_t i = 0; i < d.num_objects && i < 4; i++) {
-			void *p = nullptr;
-			if (io.mmap(nullptr, d.objects[i].size, PROT_READ, MAP_SHARED, d.objects[i].fd, 0,
-				    &p) == 0) {
-				volatile uint8_t first = static_cast<const uint8_t *>(p)[0];
-				(void)first;
-				io.munmap(p, d.objects[i].size);
-			}
-			io.close(d.objects[i].fd);
-		}
-	}
-	void destroy(VASurfaceID s) { check(vt().vaDestroySurfaces(ctx(), &s, 1), "vaDestroySurfaces"); }
-	void finish()
-	{
-		if (drv_->board()) {
-			std::string diag = diagnosticsText(*drv_->board());
-			if (!diag.empty())
-				fail("board diagnostics: " + diag);
-		}
-		check(drv_->terminate(), "vaTerminate");
-	}
-
-private:
-	std::string error_;
-	std::string codec_;
-	std::unique_ptr<VaDriver> drv_;
-	std::unique_ptr<FrameSource> src_;
-};
 
 /// FF51-NORMAL (§2.10): fixed pool created before the context, downloads every frame.
 void ffmpeg51(Session &s)
@@ -213,12 +51,11 @@ void ffmpeg71(Session &s)
 	VAContextID x = s.context(c, {});
 	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 8; n++) {
-		if (free.empty()) {
+		VASurfaceID target = s.takeFree(free, n);
+		if (target == VA_INVALID_SURFACE) {
 			all.push_back(s.surface({kNv12, kMemTypeVa}));
-			free.push_back(all.back());
+			target = all.back();
 		}
-		VASurfaceID target = free.front();
-		free.pop_front();
 		s.decode(x, n, target, ref, RenderStyle::FFmpeg);
 		queued.push_back(target);
 		if (queued.size() > 2) {
@@ -253,12 +90,11 @@ void gstreamerVa(Session &s)
 	std::deque<VASurfaceID> free(pool.begin(), pool.end()), downstream;
 	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 8; n++) {
-		if (free.empty()) {
+		VASurfaceID target = s.takeFree(free, n);
+		if (target == VA_INVALID_SURFACE) {
 			pool.push_back(s.surface({kHintDecoder, kMemTypeVa, kNv12}));
-			free.push_back(pool.back());
+			target = pool.back();
 		}
-		VASurfaceID target = free.front();
-		free.pop_front();
 		s.decode(x, n, target, ref, RenderStyle::FFmpeg);
 		downstream.push_back(target);
 		if (downstream.size() > 3) {
@@ -300,14 +136,12 @@ void chromium(Session &s)
 	std::deque<VASurfaceID> free, shown;
 	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 6; n++) {
-		if (free.empty()) {
-			VASurfaceID f = s.surface({kHintDecoder});
-			s.exportAndRead(f, true);
-			frames.push_back(f);
-			free.push_back(f);
+		VASurfaceID target = s.takeFree(free, n);
+		if (target == VA_INVALID_SURFACE) {
+			target = s.surface({kHintDecoder});
+			s.exportAndRead(target, true);
+			frames.push_back(target);
 		}
-		VASurfaceID target = free.front();
-		free.pop_front();
 		s.decode(x, n, target, ref, RenderStyle::OneCall);
 		s.exportAndRead(target, true);
 		shown.push_back(target);
@@ -339,11 +173,12 @@ void mpv(Session &s)
 	}
 	VAConfigID c = s.config();
 	VAContextID x = s.context(c, pool);
+	VASurfaceID ref = VA_INVALID_SURFACE;
 	for (unsigned n = 0; n < 6; n++) {
-		VASurfaceID target = pool[n % pool.size()];
-		s.decode(x, n, target, n ? pool[(n - 1) % pool.size()] : VA_INVALID_SURFACE,
-			 RenderStyle::FFmpeg);
+		VASurfaceID target = s.rotate(pool, n);
+		s.decode(x, n, target, ref, RenderStyle::FFmpeg);
 		s.exportAndRead(target, false);
+		ref = target;
 	}
 	s.check(s.vt().vaDestroyContext(s.ctx(), x), "vaDestroyContext");
 	s.check(s.vt().vaDestroyConfig(s.ctx(), c), "vaDestroyConfig");
@@ -352,6 +187,15 @@ void mpv(Session &s)
 }
 
 } // namespace
+} // namespace consumer
+
+using namespace consumer;	// the scripts and their Session
+
+const std::vector<std::string> &consumerCodecs()
+{
+	static const std::vector<std::string> codecs = {"mpeg2", "h264", "hevc", "vp8", "vp9"};
+	return codecs;
+}
 
 const std::vector<ConsumerScript> &consumerScripts()
 {
@@ -365,6 +209,14 @@ const std::vector<ConsumerScript> &consumerScripts()
 		{"chromium", "Chromium: export at creation, one vaRenderPicture, dma-buf reads",
 		 "deterministic"},
 		{"mpv", "mpv: FF51 pool, export before sync, jobs on a worker thread", "threaded"},
+		{"kodi", "Kodi: one call for refs+6 surfaces, 1080p export probe, full-list context, export before sync",
+		 "deterministic"},
+		{"gstreamer-vaapi", "gstreamer-vaapi 1.22: surfaces first, 0-target context, params destroyed before End, "
+				    "derive + acquire handle",
+		 "deterministic"},
+		{"libva-utils", "libva-utils mpeg2vldemo: one surface, one buffer per render, surface destroyed before "
+				"config and context",
+		 "deterministic", {"mpeg2"}},
 	};
 	return scripts;
 }
@@ -393,6 +245,12 @@ bool recordConsumer(const std::string &script, const std::string &codec, const s
 			gstreamerVa(s);
 		else if (script == "chromium")
 			chromium(s);
+		else if (script == "kodi")
+			kodi(s, codec);
+		else if (script == "gstreamer-vaapi")
+			gstreamerVaapi(s);
+		else if (script == "libva-utils")
+			libvaUtils(s);
 		else
 			mpv(s);
 	}

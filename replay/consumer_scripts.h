@@ -12,14 +12,20 @@
 namespace v4l2va::test {
 
 struct ConsumerScript {
-	const char *name;	///< "ffmpeg-5.1", "ffmpeg-7.1", "gstreamer-va", "chromium", "mpv"
+	const char *name;	///< "ffmpeg-5.1", "ffmpeg-7.1", "gstreamer-va", "chromium", "mpv", "kodi",
+				///< "gstreamer-vaapi", "libva-utils"
 	const char *description;
 	const char *scheduler;	///< the emulator scheduler the recording runs with
+	/// The codecs it is recorded for (empty: every codec of consumerCodecs()).
+	std::vector<std::string> codecs = {};
 };
+
+/// mpeg2 and h264 (synthetic pictures), hevc, vp8 and vp9 (the recorded LIBVA_TRACE runs).
+const std::vector<std::string> &consumerCodecs();
 
 const std::vector<ConsumerScript> &consumerScripts();
 
-/// Runs `script` for `codec` ("mpeg2", "h264") with the board's seam logged to traceSpec
+/// Runs `script` for `codec` (one of consumerCodecs()) with the board's seam logged to traceSpec
 /// (V4L2EMU_TRACE syntax). Returns false with a message if any VA call failed or the board
 /// reported a diagnostic.
 bool recordConsumer(const std::string &script, const std::string &codec, const std::string &traceSpec,

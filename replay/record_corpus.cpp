@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// v4l2emu-record-corpus DIR: records every consumer script for MPEG-2 and H.264 through the
+// v4l2emu-record-corpus DIR: records every consumer script for its codecs through the
 // VA driver on the emulated fresnel board into DIR/<script>-<codec>/ (trace.jsonl + blobs/,
 // trace.strace, meta.json), then checks that each replays with zero divergences.
 // Regenerate the corpus with: v4l2emu-record-corpus corpus/traces/consumer
@@ -7,6 +7,7 @@
 
 #include <v4l2emu/trace.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -33,15 +34,20 @@ bool replays(const fs::path &path)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: v4l2emu-record-corpus DIR\n");
+	if (argc < 2) {
+		fprintf(stderr, "usage: v4l2emu-record-corpus DIR [SCRIPT-CODEC...]\n");
 		return 2;
 	}
 	fs::path root = argv[1];
 	int failures = 0;
+	// v4l2emu-record-corpus DIR [SCRIPT-CODEC...]: only those (all when none is named).
+	std::vector<std::string> only(argv + 2, argv + argc);
 	for (const v4l2va::test::ConsumerScript &s : v4l2va::test::consumerScripts()) {
-		for (const char *codec : {"mpeg2", "h264"}) {
+		for (const std::string &codec :
+		     s.codecs.empty() ? v4l2va::test::consumerCodecs() : s.codecs) {
 			fs::path dir = root / (std::string(s.name) + "-" + codec);
+			if (!only.empty() && std::find(only.begin(), only.end(), dir.filename().string()) == only.end())
+				continue;
 			fs::remove_all(dir);
 			fs::create_directories(dir);
 			// Byte-stable files: no times, thread ids or raw fd numbers.

@@ -99,7 +99,7 @@ std::vector<std::tuple<std::string, std::string>> allRecordings()
 {
 	std::vector<std::tuple<std::string, std::string>> out;
 	for (const auto &s : consumerScripts())
-		for (const char *codec : {"mpeg2", "h264"})
+		for (const std::string &codec : s.codecs.empty() ? v4l2va::test::consumerCodecs() : s.codecs)
 			out.emplace_back(s.name, codec);
 	return out;
 }

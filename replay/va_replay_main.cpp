@@ -13,9 +13,11 @@ int main(int argc, char **argv)
 	std::vector<std::string> files;
 	for (int i = 1; i < argc; i++) {
 		std::string a = argv[i];
-		if ((a == "--board" || a == "--kernel" || a == "--v4l2-trace") && i + 1 < argc) {
+		if ((a == "--board" || a == "--kernel" || a == "--v4l2-trace" || a == "--clip") && i + 1 < argc) {
 			std::string v = argv[++i];
-			if (a == "--board")
+			if (a == "--clip")
+				options.clip = v;
+			else if (a == "--board")
 				options.env.board = v;
 			else if (a == "--kernel")
 				options.env.kernel = v;
@@ -26,7 +28,8 @@ int main(int argc, char **argv)
 		} else if (!a.empty() && a[0] == '-') {
 			fprintf(stderr,
 				"usage: v4l2emu-va-replay [--board B] [--kernel 6.12|mainline] [--keep-going]\n"
-				"                         [--v4l2-trace SPEC] LOG... | LIBVA_TRACE-BASE\n");
+				"                         [--v4l2-trace SPEC] [--clip CLIP.ivf] LOG... | LIBVA_TRACE-BASE\n"
+				"--clip: the clip the run decoded, for slice data the log lacks (VP8)\n");
 			return 2;
 		} else {
 			files.push_back(a);

@@ -36,9 +36,13 @@ bool parsePrefix(const std::string &raw, Line *out)
 	size_t end = raw.find(']', close + 1);
 	if (end == std::string::npos)
 		return false;
+	// "%04d.%06d": digits and one dot only (strtod alone would take "nan" or "-1", and a NaN
+	// time breaks the merge's ordering).
+	if (close < 2 || raw.find_first_not_of("0123456789.", 1) != close)
+		return false;
 	char *stop = nullptr;
 	out->time = strtod(raw.c_str() + 1, &stop);
-	if (stop != raw.c_str() + close)
+	if (stop != raw.c_str() + close || !(out->time >= 0))
 		return false;
 	std::string ctx = raw.substr(close + 6, end - close - 6);
 	ctx.erase(0, ctx.find_first_not_of(' '));
@@ -70,6 +74,16 @@ bool splitField(const std::string &line, std::string *key, std::string *value)
 	return !key->empty();
 }
 
+/// vaBufferTypeStr() names of the buffers a decoder receives.
+const std::pair<const char *, VABufferType> kDecodeBufferTypes[] = {
+	{"VAPictureParameterBufferType", VAPictureParameterBufferType},
+	{"VAIQMatrixBufferType", VAIQMatrixBufferType},
+	{"VASliceParameterBufferType", VASliceParameterBufferType},
+	{"VASliceDataBufferType", VASliceDataBufferType},
+	{"VAProbabilityBufferType", VAProbabilityBufferType},
+	{"VAHuffmanTableBufferType", VAHuffmanTableBufferType},
+};
+
 /// The buffers of a vaRenderPicture block.
 void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 {
@@ -82,6 +96,7 @@ void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 		if (t.compare(0, 8, "buffers[") == 0) {
 			call->buffers.emplace_back();
 			b = &call->buffers.back();
+			b->line = l.number;
 			b->id = static_cast<uint32_t>(strtoul(t.c_str() + t.find('=') + 1, nullptr, 0));
 			inElement = false;
 			continue;
@@ -91,22 +106,20 @@ void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 		std::string key, value;
 		if (!inElement && splitField(t, &key, &value)) {
 			if (key == "type") {
-				if (value == "VAPictureParameterBufferType")
-					b->type = VAPictureParameterBufferType;
-				else if (value == "VAIQMatrixBufferType")
-					b->type = VAIQMatrixBufferType;
-				else if (value == "VASliceParameterBufferType")
-					b->type = VASliceParameterBufferType;
-				else if (value == "VASliceDataBufferType")
-					b->type = VASliceDataBufferType;
-				else
-					b->type = static_cast<VABufferType>(-1);
+				b->type = VABufferTypeMax;	// not a decode buffer type
+				for (const auto &[name, type] : kDecodeBufferTypes)
+					if (value == name)
+						b->type = type;
 			} else if (key == "size") {
 				b->size = static_cast<uint32_t>(strtoul(value.c_str(), nullptr, 0));
 			} else if (key == "num_elements") {
 				b->numElements = static_cast<uint32_t>(strtoul(value.c_str(), nullptr, 0));
 			} else if (key.compare(0, 8, "element[") == 0) {
+				// HEVC prints the struct name on the element line ("element[0] = VA...",
+				// "element[0] = --VASliceDataBufferType"), the others on the next one.
 				inElement = true;
+				if (!value.empty())
+					b->structName = value.compare(0, 2, "--") == 0 ? value.substr(2) : value;
 			}
 			continue;
 		}
@@ -117,16 +130,29 @@ void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 			continue;
 		}
 		b->lines.push_back(l.text);
+		b->lineNumbers.push_back(l.number);
 	}
 }
 
-bool readFile(const std::string &path, FileCalls *out, VaTraceLog *log)
+/// Lines without the prefix continue a dump: BUFDATA rows ("\t\t0x0010: 8f 3a ..."), the
+/// "--VASliceDataBufferType" heading of va_TraceVABuffers, rows of numbers (H.264's scaling
+/// lists), or nothing.
+bool continuation(const std::string &raw)
 {
-	std::ifstream f(path);
-	if (!f) {
-		log->problems.push_back({path, 0, "cannot open"});
-		return false;
-	}
+	std::string t = raw;
+	t.erase(0, t.find_first_not_of(" \t"));
+	while (!t.empty() && (t.back() == '\r' || t.back() == ' ' || t.back() == '\t'))
+		t.pop_back();
+	if (t.empty() || t.compare(0, 2, "--") == 0 || t.find_first_not_of("0123456789-,{} \t") == std::string::npos)
+		return true;
+	size_t colon = t.find(':');
+	return t.compare(0, 2, "0x") == 0 && colon != std::string::npos && colon > 2 &&
+	       t.find_first_not_of("0123456789abcdefABCDEF", 2) == colon &&
+	       t.find_first_not_of("0123456789abcdefABCDEF ", colon + 1) == std::string::npos;
+}
+
+bool readStream(std::istream &f, const std::string &path, FileCalls *out, VaTraceLog *log)
+{
 	out->file = path;
 	std::vector<Line> block;
 	bool inBlock = false;
@@ -142,6 +168,11 @@ bool readFile(const std::string &path, FileCalls *out, VaTraceLog *log)
 		if (!parsePrefix(raw, &l)) {
 			l.text = raw;	// continuation of the previous line's dump
 			l.time = -1;
+			if (!continuation(raw)) {
+				log->problems.push_back({path, n, "garbled line (no [time][ctx] prefix, not a dump row): " +
+								  raw.substr(0, 80)});
+				continue;
+			}
 		}
 		if (l.time >= 0 && l.text.compare(0, 18, "==========va_Trace") == 0) {
 			if (inBlock)
@@ -201,6 +232,29 @@ bool readFile(const std::string &path, FileCalls *out, VaTraceLog *log)
 	return true;
 }
 
+bool readFile(const std::string &path, FileCalls *out, VaTraceLog *log)
+{
+	std::ifstream f(path);
+	if (!f) {
+		log->problems.push_back({path, 0, "cannot open"});
+		return false;
+	}
+	return readStream(f, path, out, log);
+}
+
+void merge(std::vector<FileCalls> &all, VaTraceLog *log)
+{
+	// One timeline: calls ordered by when they started (ties keep file order).
+	std::vector<std::tuple<double, size_t, size_t>> order;
+	for (size_t f = 0; f < all.size(); f++)
+		for (size_t c = 0; c < all[f].calls.size(); c++)
+			order.emplace_back(all[f].calls[c].first, f, c);
+	std::stable_sort(order.begin(), order.end(),
+			 [](const auto &a, const auto &b) { return std::get<0>(a) < std::get<0>(b); });
+	for (const auto &[t, f, c] : order)
+		log->calls.push_back(std::move(all[f].calls[c].second));
+}
+
 } // namespace
 
 std::string VaTraceCall::field(const std::string &key, unsigned nth) const
@@ -253,16 +307,16 @@ bool readVaTrace(const std::vector<std::string> &files, VaTraceLog *log)
 	bool any = false;
 	for (size_t i = 0; i < files.size(); i++)
 		any |= readFile(files[i], &all[i], log);
-	// One timeline: calls ordered by when they started (ties keep file order).
-	std::vector<std::tuple<double, size_t, size_t>> order;
-	for (size_t f = 0; f < all.size(); f++)
-		for (size_t c = 0; c < all[f].calls.size(); c++)
-			order.emplace_back(all[f].calls[c].first, f, c);
-	std::stable_sort(order.begin(), order.end(),
-			 [](const auto &a, const auto &b) { return std::get<0>(a) < std::get<0>(b); });
-	for (const auto &[t, f, c] : order)
-		log->calls.push_back(std::move(all[f].calls[c].second));
+	merge(all, log);
 	return any && !log->calls.empty();
+}
+
+bool readVaTraceText(std::istream &in, const std::string &name, VaTraceLog *log)
+{
+	std::vector<FileCalls> all(1);
+	readStream(in, name, &all[0], log);
+	merge(all, log);
+	return !log->calls.empty();
 }
 
 std::vector<std::string> vaTraceFiles(const std::string &base)

@@ -3,6 +3,7 @@
 
 #include "va_scenario.h"
 #include "va_trace_buffers.h"
+#include "va_trace_clip.h"
 
 #include <cstdlib>
 #include <map>
@@ -11,6 +12,9 @@
 namespace v4l2va::test {
 
 namespace {
+
+/// More surfaces than any consumer creates in one call: a garbled count, not replayed.
+constexpr uint64_t kMaxCount = 4096;
 
 /// "0x02010000 va_trace_flag 0x3" -> 0x02010000; "1, VAProfileMPEG2Main" -> 1.
 uint32_t leading(const std::string &v)
@@ -60,6 +64,8 @@ private:
 	VASurfaceID lastCreated_ = VA_INVALID_SURFACE, lastSynced_ = VA_INVALID_SURFACE;
 	VAImage image_ {};
 	bool haveImage_ = false;
+	VaClipFrames clip_;
+	bool haveClip_ = false;
 };
 
 VAConfigID VaReplayer::config(const std::string &traceId)
@@ -87,12 +93,14 @@ std::vector<VASurfaceAttrib> VaReplayer::attribs(const VaTraceCall &c) const
 		for (size_t k = i + 1; k < c.fields.size() && c.fields[k].first.compare(0, 12, "attrib_list[") != 0; k++) {
 			const auto &[key, value] = c.fields[k];
 			uint64_t v = strtoull(value.c_str(), nullptr, 0);
+			// Out-of-range enum values (a garbled log) are kept out of the enums: passed as
+			// VASurfaceAttribCount / 0, which the driver refuses.
 			if (key == "type")
-				a.type = static_cast<VASurfaceAttribType>(v);
+				a.type = v < VASurfaceAttribCount ? static_cast<VASurfaceAttribType>(v) : VASurfaceAttribCount;
 			else if (key == "flags")
 				a.flags = static_cast<uint32_t>(v);
 			else if (key == "value.type")
-				a.value.type = static_cast<VAGenericValueType>(v);
+				a.value.type = v < 8 ? static_cast<VAGenericValueType>(v) : static_cast<VAGenericValueType>(0);
 			else if (key == "value.value.i")
 				a.value.value.i = static_cast<int32_t>(v);
 		}
@@ -125,8 +133,13 @@ bool VaReplayer::step(const VaTraceCall &c)
 	}
 	if (n == "vaCreateConfig") {
 		VAConfigID id = VA_INVALID_ID;
-		VAStatus st = vt().vaCreateConfig(ctx(), static_cast<VAProfile>(static_cast<int32_t>(leading(c.field("profile")))),
-						  static_cast<VAEntrypoint>(leading(c.field("entrypoint"))), nullptr, 0, &id);
+		// Within the enums' value ranges (VAProfile -1..63, VAEntrypoint 0..15), else garbled.
+		int32_t profile = static_cast<int32_t>(leading(c.field("profile")));
+		uint32_t entrypoint = leading(c.field("entrypoint"));
+		if (profile < -1 || profile > 63 || entrypoint > 15)
+			return diverge(c, "vaCreateConfig: implausible profile or entrypoint");
+		VAStatus st = vt().vaCreateConfig(ctx(), static_cast<VAProfile>(profile),
+						  static_cast<VAEntrypoint>(entrypoint), nullptr, 0, &id);
 		if (st == VA_STATUS_SUCCESS)
 			unbound_.push_back(id);
 		if (c.number("num_attribs"))
@@ -154,6 +167,8 @@ bool VaReplayer::step(const VaTraceCall &c)
 	if (n == "vaDestroyConfig")
 		return check(c, vt().vaDestroyConfig(ctx(), config(c.field("config"))));
 	if (n == "vaCreateSurfaces") {
+		if (c.number("num_surfaces") > kMaxCount)
+			return diverge(c, "vaCreateSurfaces: implausible num_surfaces " + c.field("num_surfaces"));
 		unsigned count = static_cast<unsigned>(c.number("num_surfaces"));
 		std::vector<VASurfaceID> ids(count, VA_INVALID_SURFACE);
 		std::vector<VASurfaceAttrib> a = attribs(c);
@@ -180,6 +195,8 @@ bool VaReplayer::step(const VaTraceCall &c)
 		return check(c, st);
 	}
 	if (n == "vaCreateContext") {
+		if (c.number("num_render_targets") > kMaxCount)
+			return diverge(c, "vaCreateContext: implausible num_render_targets " + c.field("num_render_targets"));
 		std::vector<VASurfaceID> targets;
 		for (unsigned i = 0; i < c.number("num_render_targets"); i++)
 			targets.push_back(surface(leading(c.field("render_targets[" + std::to_string(i) + "]"))));
@@ -216,8 +233,26 @@ bool VaReplayer::step(const VaTraceCall &c)
 		std::vector<VABufferID> ids;
 		for (VaTraceBuffer b : c.buffers) {
 			if (!rebuildBuffer(&b, [&](VASurfaceID s) { return surface(s); })) {
-				diverge(c, "buffer " + std::to_string(ids.size()) + " cannot be rebuilt: " + b.problem);
-				return false;
+				// The clip is opened when first needed: the logs of other codecs name theirs too.
+				std::string clipError = "; pass the run's clip (--clip)";
+				if (b.dataMissing && !haveClip_ && !o_.clip.empty()) {
+					haveClip_ = clip_.open(o_.clip, &clipError);
+					clipError = haveClip_ ? "" : "; " + clipError;
+				}
+				if (!b.dataMissing || !haveClip_) {
+					r_.divergences.push_back({c.file, b.problemLine ? b.problemLine : c.line,
+								  "buffer " + std::to_string(ids.size()) +
+									  " cannot be rebuilt: " + b.problem +
+									  (b.dataMissing ? clipError : "")});
+					return false;
+				}
+				if (!clip_.nextSlice(b.size * b.numElements, &b.data)) {
+					diverge(c, "buffer " + std::to_string(ids.size()) + ": clip frame " +
+							   std::to_string(clip_.used()) + " is not the slice data of " +
+							   std::to_string(b.size) + " bytes the log names");
+					return false;
+				}
+				r_.fromClip++;
 			}
 			VABufferID id = VA_INVALID_ID;
 			VAStatus st = drv_->createBuffer(x, b.type, b.data.data(), b.size, &id, b.numElements);
@@ -305,6 +340,7 @@ bool VaReplayer::run()
 	unsetenv("V4L2EMU_TRACE");
 	std::shared_ptr<v4l2emu::Board> board = drv_->shareBoard();
 	r_.calls = log_.calls.size();
+
 	for (const VaTraceCall &c : log_.calls)
 		if (!step(c))
 			break;
@@ -330,7 +366,8 @@ std::string VaReplayReport::text() const
 		o << "note: " << notes[i] << "\n";
 	o << "totals: " << calls << " VA calls, " << replayed << " replayed, " << matched << " matched, "
 	  << approximated << " approximated (status-only in the log), " << skipped << " skipped, "
-	  << pictures << " pictures, " << divergences.size() << " divergences\n";
+	  << pictures << " pictures, " << fromClip << " slice data buffers from the clip, " << divergences.size()
+	  << " divergences\n";
 	return o.str();
 }
 

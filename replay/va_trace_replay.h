@@ -5,7 +5,8 @@
 // emulated board): configs, surfaces and contexts by their trace ids, each picture's buffers
 // rebuilt from the log, every status compared. libva 2.17 logs some calls with their status
 // only (vaCreateBuffer, vaDeriveImage, vaCreateImage, vaGetImage, vaMapBuffer, ...): those are
-// approximated the way FFmpeg issues them and counted as such.
+// approximated the way FFmpeg issues them and counted as such. Slice data libva does not print
+// (VP8) comes from the run's clip (VaReplayOptions::clip), counted in fromClip.
 
 #include "va_harness.h"
 #include "va_trace_log.h"
@@ -19,6 +20,8 @@ struct VaReplayOptions {
 	DriverEnv env;			///< board and emulator options (fresnel by default)
 	std::string v4l2Trace;		///< V4L2EMU_TRACE spec: record the V4L2 side of the replay
 	bool keepGoing = false;
+	/// The clip the run decoded: slice data the log does not hold (VP8) is taken from it.
+	std::string clip;
 };
 
 struct VaReplayDivergence {
@@ -28,7 +31,8 @@ struct VaReplayDivergence {
 };
 
 struct VaReplayReport {
-	size_t calls = 0, replayed = 0, matched = 0, approximated = 0, skipped = 0, pictures = 0;
+	size_t calls = 0, replayed = 0, matched = 0, approximated = 0, skipped = 0, pictures = 0,
+	       fromClip = 0;
 	std::vector<VaReplayDivergence> divergences;
 	std::vector<std::string> notes;
 	std::string text() const;

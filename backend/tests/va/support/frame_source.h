@@ -40,6 +40,14 @@ public:
 	/// Picture n into `target`; `reference` is the target of picture n-1 (VA_INVALID_SURFACE
 	/// for n = 0). Picture 0 (and every `gop`-th) is intra.
 	virtual PictureBuffers picture(unsigned n, VASurfaceID target, VASurfaceID reference) = 0;
+	/// Whether `surface` holds a picture that picture `next` or a later one references (a
+	/// consumer does not decode into it yet). Synthetic sources reference only picture n-1.
+	virtual bool stillReferenced(VASurfaceID surface, unsigned next) const
+	{
+		(void)surface;
+		(void)next;
+		return false;
+	}
 
 protected:
 	FrameSource(uint32_t w, uint32_t h) : width_(w), height_(h) {}
