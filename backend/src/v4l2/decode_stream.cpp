@@ -263,30 +263,43 @@ int DecodeStream::bindCapture(uint32_t *index)
 		capture_[*index].released = false;
 		return 0;
 	}
-	if (capture_.size() >= kMaxCaptureBuffers)
-		return -ENOBUFS;
-	uint32_t first = 0, added = 0;
-	int ret = m2m_->addCapture(1, &first, &added);
+	uint32_t first = 0;
+	if (unboundCapture_ >= 0) {
+		// An earlier bind created this buffer but failed to map it or to start CAPTURE: it
+		// stays allocated (VB2C:vb2_core_create_bufs numbers on, no REQBUFS while streaming),
+		// so it is the one to finish binding rather than creating yet another.
+		first = static_cast<uint32_t>(unboundCapture_);
+	} else {
+		if (capture_.size() >= kMaxCaptureBuffers)
+			return -ENOBUFS;
+		uint32_t added = 0;
+		int ret = m2m_->addCapture(1, &first, &added);
+		if (ret)
+			return ret;
+		if (added == 0)
+			return -ENOBUFS;	// VB2C:vb2_core_create_bufs: the queue is at its maximum
+		if (first != capture_.size())
+			return -EIO;		// someone else allocates on our fd: not ours to use
+		// Tracked from now on (Free, unmapped, in no free list) so a failure below leaves
+		// capture_ and the device's numbering in step.
+		capture_.push_back(CaptureBuffer {});
+		unboundCapture_ = static_cast<int32_t>(first);
+	}
+	CaptureBuffer buf;
+	int ret = mapCapture(first, &buf);
 	if (ret)
 		return ret;
-	if (added == 0)
-		return -ENOBUFS;	// VB2C:vb2_core_create_bufs: the queue is at its maximum
-	if (first != capture_.size())
-		return -EIO;		// someone else allocates on our fd: not ours to use
-	CaptureBuffer buf;
-	ret = mapCapture(first, &buf);
-	if (ret)
-		return ret;	// the buffer stays allocated and unused (no REQBUFS while streaming)
 	if (!m2m_->captureStreaming()) {
 		ret = m2m_->streamOnQueue(m2m_->captureType());
 		if (ret) {
 			for (uint32_t p = 0; p < buf.numPlanes; p++)
 				io_.munmap(buf.planes[p].data, buf.planes[p].length);
-			return ret;	// the buffer stays allocated; the next bind tries again
+			return ret;	// the next bind maps it and tries STREAMON again
 		}
 	}
+	unboundCapture_ = -1;
 	buf.state = CaptureState::Idle;
-	capture_.push_back(buf);
+	capture_[first] = buf;
 	*index = first;
 	return 0;
 }
@@ -534,45 +547,60 @@ int DecodeStream::reapHead(std::unique_lock<std::mutex> &lock, int timeoutMs)
 	if (!inFlightCount_)
 		return -EAGAIN;
 	const InFlight head = inFlight_[inFlightHead_];
-	struct pollfd p {head.requestFd, POLLPRI, 0};
+	// The request reports POLLPRI once the unit completed. A queued request of an unplugged
+	// device never completes, but its video fd then reports POLLERR | POLLHUP whatever was
+	// asked (V4L2 core v4l2_poll on an unregistered device): poll both.
+	struct pollfd p[2] = {{head.requestFd, POLLPRI, 0}, {m2m_->videoFd(), 0, 0}};
 	int ret;
 	if (timeoutMs > 0) {
 		// Wait without the lock: other threads keep submitting, syncing and reading.
 		lock.unlock();
-		ret = io_.poll(&p, 1, timeoutMs);
+		ret = io_.poll(p, 2, timeoutMs);
 		lock.lock();
 		if (!inFlightCount_ || inFlight_[inFlightHead_].sequence != head.sequence)
 			return 0;	// another thread reaped it meanwhile
 	} else {
-		ret = io_.poll(&p, 1, 0);
+		ret = io_.poll(p, 2, 0);
 	}
 	if (ret == -EINTR)
 		return -EAGAIN;	// a signal: the caller waits again (its deadline still holds)
 	if (ret < 0)
 		return ret;
-	if (ret == 0)
+	const bool gone = p[1].revents & (POLLERR | POLLHUP);
+	if (!p[0].revents && !gone)
 		return timeoutMs > 0 ? -ETIMEDOUT : -EAGAIN;
-	// POLLPRI: complete. POLLERR: not queued any more (the device went away); reap anyway so
-	// the buffers come back in whatever state the queue reports.
-	inFlightHead_ = (inFlightHead_ + 1) % inFlight_.size();
-	inFlightCount_--;
+	// POLLPRI: complete. POLLERR: not queued any more; gone: the device went away. Reap; a
+	// DQBUF that fails while the device is there dequeued nothing (VB2C:vb2_core_dqbuf): the
+	// buffer is still DONE on its queue, so the unit stays at the head for the next reap,
+	// which dequeues only what is left (the OUTPUT buffer is not dequeued twice).
+	InFlight &cur = inFlight_[inFlightHead_];
 	M2MContext::Dequeued d;
-	if (m2m_->dequeueOutput(&d) == 0 && d.index < output_.size())
-		output_[d.index].busy = false;
-	else
-		output_[head.outputSlot].busy = false;	// lost: the queue was torn down
-	requests_->release(head.requestFd);
-	if (head.captureIndex >= 0) {
+	if (!cur.outputReaped) {
+		int r = m2m_->dequeueOutput(&d);
+		if (r && !gone)
+			return r;
+		if (r == 0 && d.index < output_.size())
+			output_[d.index].busy = false;
+		else
+			output_[cur.outputSlot].busy = false;	// lost with the device
+		cur.outputReaped = true;
+	}
+	if (cur.captureIndex >= 0) {
 		int r = m2m_->dequeueCapture(&d);
-		uint32_t index = r == 0 ? d.index : static_cast<uint32_t>(head.captureIndex);
+		if (r && !gone)
+			return r;
+		uint32_t index = r == 0 ? d.index : static_cast<uint32_t>(cur.captureIndex);
 		if (index < capture_.size() && capture_[index].state == CaptureState::Queued) {
 			// The request completed (POLLPRI) but DQBUF cannot say how (the device was
 			// unplugged meanwhile): the job ran, its picture is in the buffer.
-			bool completed = p.revents & POLLPRI;
+			bool completed = p[0].revents & POLLPRI;
 			bool failed = r != 0 ? !completed : (d.flags & V4L2_BUF_FLAG_ERROR) != 0;
 			capture_[index].state = failed ? CaptureState::Failed : CaptureState::Done;
 		}
 	}
+	inFlightHead_ = (inFlightHead_ + 1) % inFlight_.size();
+	inFlightCount_--;
+	requests_->release(head.requestFd);
 	return 0;
 }
 
