@@ -6,11 +6,8 @@
 // its steering goes and its minimised input becomes corpus/fuzz/<target>/crash-<name>.
 // V4L2VA_FUZZ_KNOWN=<name>[,<name>...] or =all fuzzes into them again (to check a fix).
 //
-//   odd-elements      codecs read VA structs at element sizes that break their alignment
-//                     (backend/src/codecs/codec.h BufferView::element; UBSan misaligned load)
-//   getimage-derived  vaGetImage into the image vaDeriveImage made of the same surface
-//                     memcpys the surface onto itself (backend/src/va/image_copy.cpp
-//                     copyToImage; ASan memcpy-param-overlap)
+// None at present. Fixed: odd-elements (corpus/fuzz/codec_state/crash-odd-elements),
+// getimage-derived (corpus/fuzz/va_call_sequence/crash-getimage-derived).
 
 #include <cstdlib>
 #include <cstring>

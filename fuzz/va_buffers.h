@@ -165,11 +165,6 @@ inline bool readBuffer(ByteReader &in, CodecFamily codec, BufferArena &arena, Fu
 		out->elementSize = expected;
 	} else {
 		out->elementSize = in.u16();
-		// Known finding odd-elements (known_findings.h): sizes that break the structs'
-		// alignment are rounded up.
-		static const bool avoid = avoidKnownFinding("odd-elements");
-		if (avoid && out->type != VASliceDataBufferType)
-			out->elementSize = (out->elementSize + 7) & ~7u;
 	}
 	uint8_t n = in.u8();
 	out->numElements = n < 250 ? n % 4 + 1 : n - 250;	// 0..5 now and then

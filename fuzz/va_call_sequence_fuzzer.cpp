@@ -278,9 +278,6 @@ void Sequence::readImage(ByteReader &in)
 	if (in.u8() < 200) {
 		VASurfaceID s = pickSurface(in);
 		int x = static_cast<int>(in.below(32)), y = static_cast<int>(in.below(32));
-		static const bool avoid = v4l2va::fuzz::avoidKnownFinding("getimage-derived");
-		if (avoid && s == img->derivedFrom)
-			return;
 		VAStatus st = vt_.vaGetImage(ctx_, s, x, y, img->image.width, img->image.height, img->image.image_id);
 		if (st == VA_STATUS_SUCCESS)
 			counts.images++;

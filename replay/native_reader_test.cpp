@@ -277,6 +277,53 @@ TEST(NativeTrace, SessionIsLosslessAndReplays)
 	EXPECT_EQ(report.matched, 12u);
 }
 
+// Board::setFaults while recording: the native trace holds each plan between the calls it
+// separates, and the replay installs it there, so the injected error replays as recorded.
+TEST(NativeTrace, RuntimeFaultPlansAreRecordedAndReplayed)
+{
+	fs::path dir = tempDir("faults");
+	TraceWriterOptions w;
+	w.path = (dir / "trace.jsonl").string();
+	w.board = "fresnel";
+	w.timestamps = false;
+	std::string error;
+	auto sink = makeTraceWriter(w, &error);
+	ASSERT_NE(sink, nullptr) << error;
+	auto board = Board::create("fresnel");
+	board->setTraceSink(sink);
+	DeviceIo &io = board->io();
+	int fd = io.open("/dev/video0", O_RDWR | O_NONBLOCK);
+	ASSERT_GE(fd, 0);
+	FaultPlan plan;
+	ASSERT_EQ(FaultPlan::parse("ioctl=VIDIOC_QUERYCAP,nth=1,errno=EIO", &plan, &error), 0) << error;
+	board->setFaults(plan);
+	struct v4l2_capability cap {};
+	EXPECT_EQ(io.ioctl(fd, VIDIOC_QUERYCAP, &cap), -EIO);
+	board->setFaults({});
+	EXPECT_EQ(io.ioctl(fd, VIDIOC_QUERYCAP, &cap), 0);
+	EXPECT_EQ(io.close(fd), 0);
+	board.reset();
+	sink.reset();
+
+	Trace t;
+	ASSERT_EQ(readTraceFile(w.path, {}, &t), 0);
+	ASSERT_EQ(t.calls.size(), 4u);
+	ASSERT_EQ(t.faultChanges.size(), 2u);
+	EXPECT_EQ(t.faultChanges[0].beforeCall, 1u);
+	EXPECT_EQ(t.faultChanges[0].plan, plan.toString());
+	EXPECT_EQ(t.faultChanges[1].beforeCall, 2u);
+	EXPECT_EQ(t.faultChanges[1].plan, "");
+	ReplayOptions ro;
+	ReplayReport report;
+	EXPECT_EQ(replayTrace(t, ro, &report), 0) << report.text(t);
+	EXPECT_EQ(report.matched, 4u);
+	// Without the trace's plans the refused QUERYCAP is a divergence.
+	ro.traceFaults = false;
+	ReplayReport without;
+	replayTrace(t, ro, &without);
+	EXPECT_FALSE(without.divergences.empty());
+}
+
 TEST(NativeTrace, BadLinesAreReportedWithTheirNumbers)
 {
 	fs::path dir = tempDir("bad");

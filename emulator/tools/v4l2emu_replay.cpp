@@ -23,7 +23,8 @@ void usage(FILE *to)
 		"  --board NAME           emulated board (default: the native header's, else fresnel)\n"
 		"  --kernel 6.12|mainline kernel behaviour (default: the header's, else mainline)\n"
 		"  --scheduler deterministic|threaded\n"
-		"  --faults PLAN|none     fault plan (V4L2EMU_FAULTS syntax; default: the header's)\n"
+		"  --faults PLAN|none     fault plan (V4L2EMU_FAULTS syntax; default: the header's, then the\n"
+		"                         plans the recorded run installed, where it did)\n"
 		"  --map TRACE=BOARD      map a trace device path to a board node (repeatable)\n"
 		"  --keep-going           report every divergence, not only the first\n"
 		"  --continue             read past undecodable lines (default: stop at the first)\n"
@@ -165,6 +166,7 @@ int main(int argc, char **argv)
 		return kBadInput;
 	}
 	std::string plan = faults.empty() ? trace.faults : faults;
+	options.traceFaults = faults.empty();	// --faults replaces the trace's plans, all of them
 	if (!plan.empty() && plan != "none") {
 		std::string error;
 		if (v4l2emu::FaultPlan::parse(plan, &options.boardOptions.faults, &error)) {

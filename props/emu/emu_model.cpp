@@ -357,8 +357,6 @@ Observed EmuModel::qbuf(int slot, Dir dir, uint32_t index, int reqSlot)
 		return o;
 	}
 	if (!b.prepared) { // VB2V:vb2_fill_vb2_v4l2_buffer runs before the mode checks
-		if (!withRequest && dir == Dir::Out && b.requestFd >= 0)
-			quirks |= kQuirkRefusedQbufResetsFd;
 		b.requestFd = -1;
 	}
 	int req = -1;
@@ -449,8 +447,6 @@ Observed EmuModel::streamon(int slot, Dir dir)
 		o.ret = -EINVAL;
 		return o;
 	}
-	if (!std::is_sorted(q.queued.begin(), q.queued.end()))
-		quirks |= kQuirkStreamonOrder;
 	for (uint32_t i : q.queued) // VB2C:vb2_start_streaming, in QBUF order
 		enqueueInDriver(id, dir, i);
 	q.streaming = true;

@@ -107,12 +107,11 @@ constexpr uint32_t kModelledFlags = V4L2_BUF_FLAG_QUEUED | V4L2_BUF_FLAG_DONE |
 
 /// Kernel behaviours the emulator is known to get wrong (emu_divergences.h). The model sets
 /// the bit when an operation takes that path; the sequence runner then stops comparing.
+/// None at present: streamon-order, refused-qbuf-clears-request-fd,
+/// unbind-completed-object-completes-request and unprepare-keeps-prepared were fixed in the
+/// emulator and their corpus/props/emu-model files replay as plain regressions.
 enum Quirk : uint32_t {
-	kQuirkStreamonOrder = 1u << 0, ///< STREAMON hands over queued buffers not in index order
-	kQuirkRefusedQbufResetsFd = 1u << 1, ///< a refused plain QBUF resets request_fd
-	kQuirkUnbindCompleted = 1u << 2, ///< unbinding a completed object completes a request
-	kQuirkUnprepareKeepsPrepared = 1u
-				       << 3, ///< a failed validation's unprepare keeps `prepared`
+	kQuirkNone = 0,
 };
 
 /// The formats S_FMT is tried with (hantro on RK3399 decodes MPEG-2 and VP8).

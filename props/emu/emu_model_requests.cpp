@@ -45,11 +45,8 @@ void EmuModel::unbindObject(int req, size_t pos)
 	r.objects.erase(r.objects.begin() + static_cast<long>(pos));
 	if (r.state != ReqState::Complete && r.incomplete > 0) {
 		r.incomplete--;
-		if (r.state == ReqState::Queued && r.incomplete == 0) {
-			if (obj.completed) // counted twice: another object is still incomplete
-				quirks |= kQuirkUnbindCompleted;
-			markComplete(req);
-		}
+		if (r.state == ReqState::Queued && r.incomplete == 0)
+			markComplete(req); // also when obj completed: counted twice
 	}
 	if (obj.isBuffer) {
 		BufferModel &b = ctxs[obj.ctx].queue(Dir::Out).bufs[obj.index];
@@ -163,7 +160,6 @@ Observed EmuModel::requestQueue(int reqSlot)
 				BufferModel &p =
 					ctxs[buffers[k].ctx].queue(Dir::Out).bufs[buffers[k].index];
 				p.requestFd = -1; // __vb2_dqbuf re-initialises it; prepared stays
-				quirks |= kQuirkUnprepareKeepsPrepared;
 			}
 			o.ret = -EINVAL;
 			return o;

@@ -36,12 +36,20 @@ struct BufferView {
 	uint32_t numElements = 0;
 
 	size_t size() const { return static_cast<size_t>(elementSize) * numElements; }
-	/// Element i as T, or nullptr if the element is smaller than T (a truncated buffer).
+	/// Element i as T, or nullptr if the element is smaller than T (a truncated buffer) or
+	/// the buffer's elements are not aligned for T (an element size that is not a multiple of
+	/// alignof(T), which no consumer sends: reading through such a pointer is UB). Either
+	/// holds for every element alike, so element(0) != nullptr vouches for all of them.
 	template<typename T> const T *element(uint32_t i = 0) const
 	{
-		if (i >= numElements || elementSize < sizeof(T))
+		if (i >= numElements || elementSize < sizeof(T) || !alignedFor<T>())
 			return nullptr;
 		return reinterpret_cast<const T *>(data + static_cast<size_t>(i) * elementSize);
+	}
+	template<typename T> bool alignedFor() const
+	{
+		return reinterpret_cast<uintptr_t>(data) % alignof(T) == 0 &&
+		       (numElements <= 1 || elementSize % alignof(T) == 0);
 	}
 };
 

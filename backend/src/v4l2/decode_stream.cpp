@@ -219,170 +219,6 @@ int DecodeStream::configureCapture(const UnitControls &sequenceControls, const S
 	return 0;
 }
 
-int DecodeStream::mapCapture(uint32_t index, CaptureBuffer *buf)
-{
-	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
-	struct v4l2_buffer b {};
-	b.type = m2m_->captureType();
-	b.memory = V4L2_MEMORY_MMAP;
-	b.index = index;
-	b.m.planes = planes;
-	b.length = VIDEO_MAX_PLANES;
-	int ret = ioctl(VIDIOC_QUERYBUF, &b);
-	if (ret)
-		return ret;
-	bool mplane = V4L2_TYPE_IS_MULTIPLANAR(b.type);
-	uint32_t n = mplane ? b.length : 1;
-	CaptureBuffer mapped;
-	for (uint32_t p = 0; p < n; p++) {
-		size_t len = mplane ? planes[p].length : b.length;
-		uint32_t off = mplane ? planes[p].m.mem_offset : b.m.offset;
-		void *addr = nullptr;
-		ret = io_.mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, m2m_->videoFd(), off, &addr);
-		if (ret) {
-			for (uint32_t q = 0; q < p; q++)
-				io_.munmap(mapped.planes[q].data, mapped.planes[q].length);
-			return ret;
-		}
-		mapped.planes[p] = {static_cast<uint8_t *>(addr), len};
-	}
-	mapped.numPlanes = n;
-	*buf = mapped;
-	return 0;
-}
-
-int DecodeStream::bindCapture(uint32_t *index)
-{
-	std::lock_guard lock(mutex_);
-	if (!ready_)
-		return -EINVAL;
-	if (!freeCapture_.empty()) {
-		*index = freeCapture_.back();
-		freeCapture_.pop_back();
-		capture_[*index].state = CaptureState::Idle;
-		capture_[*index].released = false;
-		return 0;
-	}
-	if (capture_.size() >= kMaxCaptureBuffers)
-		return -ENOBUFS;
-	uint32_t first = 0, added = 0;
-	int ret = m2m_->addCapture(1, &first, &added);
-	if (ret)
-		return ret;
-	if (added == 0)
-		return -ENOBUFS;	// VB2C:vb2_core_create_bufs: the queue is at its maximum
-	if (first != capture_.size())
-		return -EIO;		// someone else allocates on our fd: not ours to use
-	CaptureBuffer buf;
-	ret = mapCapture(first, &buf);
-	if (ret)
-		return ret;	// the buffer stays allocated and unused (no REQBUFS while streaming)
-	if (!m2m_->captureStreaming()) {
-		ret = m2m_->streamOnQueue(m2m_->captureType());
-		if (ret) {
-			for (uint32_t p = 0; p < buf.numPlanes; p++)
-				io_.munmap(buf.planes[p].data, buf.planes[p].length);
-			return ret;	// the buffer stays allocated; the next bind tries again
-		}
-	}
-	buf.state = CaptureState::Idle;
-	capture_.push_back(buf);
-	*index = first;
-	return 0;
-}
-
-void DecodeStream::releaseCapture(uint32_t index)
-{
-	std::unique_lock lock(mutex_);
-	if (!captureValid(index))
-		return;
-	// A decode still writing into it completes first: the buffer must not be handed to
-	// another surface (or queued again) while the device owns it.
-	while (capture_[index].state == CaptureState::Queued && inFlightCount_) {
-		if (reapHead(lock, 2000) && reapHead(lock, 0) != 0)
-			break;
-	}
-	CaptureBuffer &c = capture_[index];
-	if (c.pins) {
-		c.released = true;
-		return;
-	}
-	if (c.state == CaptureState::Queued)
-		return;	// lost to a hung device: never reuse it
-	c.state = CaptureState::Free;
-	freeCapture_.push_back(index);
-}
-
-void DecodeStream::pinCapture(uint32_t index)
-{
-	std::lock_guard lock(mutex_);
-	if (index < capture_.size())
-		capture_[index].pins++;
-}
-
-void DecodeStream::unpinCapture(uint32_t index)
-{
-	std::lock_guard lock(mutex_);
-	if (index >= capture_.size() || !capture_[index].pins)
-		return;
-	CaptureBuffer &c = capture_[index];
-	if (--c.pins == 0 && c.released && c.state != CaptureState::Queued) {
-		c.released = false;
-		c.state = CaptureState::Free;
-		freeCapture_.push_back(index);
-	}
-}
-
-CaptureState DecodeStream::captureState(uint32_t index) const
-{
-	std::lock_guard lock(mutex_);
-	return index < capture_.size() ? capture_[index].state : CaptureState::Free;
-}
-
-int DecodeStream::indexOfTimestamp(uint64_t ts)
-{
-	if (ts < 1000 || ts % 1000 || ts / 1000 > kMaxCaptureBuffers)
-		return -1;
-	return static_cast<int>(ts / 1000 - 1);
-}
-
-int DecodeStream::captureMapping(uint32_t index, PlaneMapping planes[VIDEO_MAX_PLANES],
-				 uint32_t *numPlanes) const
-{
-	std::lock_guard lock(mutex_);
-	if (!captureValid(index))
-		return -EINVAL;
-	const CaptureBuffer &c = capture_[index];
-	for (uint32_t p = 0; p < c.numPlanes; p++)
-		planes[p] = c.planes[p];
-	*numPlanes = c.numPlanes;
-	return 0;
-}
-
-int DecodeStream::exportCapture(uint32_t index, int fds[VIDEO_MAX_PLANES], uint32_t *numPlanes)
-{
-	std::lock_guard lock(mutex_);
-	if (!captureValid(index))
-		return -EINVAL;
-	const CaptureBuffer &c = capture_[index];
-	for (uint32_t p = 0; p < c.numPlanes; p++) {
-		struct v4l2_exportbuffer e {};
-		e.type = m2m_->captureType();
-		e.index = index;
-		e.plane = p;
-		e.flags = O_RDONLY | O_CLOEXEC;
-		int ret = ioctl(VIDIOC_EXPBUF, &e);
-		if (ret) {
-			for (uint32_t q = 0; q < p; q++)
-				io_.close(fds[q]);
-			return ret;
-		}
-		fds[p] = e.fd;
-	}
-	*numPlanes = c.numPlanes;
-	return 0;
-}
-
 // --- pictures ------------------------------------------------------------------------------
 
 int DecodeStream::growOutput()
@@ -534,45 +370,60 @@ int DecodeStream::reapHead(std::unique_lock<std::mutex> &lock, int timeoutMs)
 	if (!inFlightCount_)
 		return -EAGAIN;
 	const InFlight head = inFlight_[inFlightHead_];
-	struct pollfd p {head.requestFd, POLLPRI, 0};
+	// The request reports POLLPRI once the unit completed. A queued request of an unplugged
+	// device never completes, but its video fd then reports POLLERR | POLLHUP whatever was
+	// asked (V4L2 core v4l2_poll on an unregistered device): poll both.
+	struct pollfd p[2] = {{head.requestFd, POLLPRI, 0}, {m2m_->videoFd(), 0, 0}};
 	int ret;
 	if (timeoutMs > 0) {
 		// Wait without the lock: other threads keep submitting, syncing and reading.
 		lock.unlock();
-		ret = io_.poll(&p, 1, timeoutMs);
+		ret = io_.poll(p, 2, timeoutMs);
 		lock.lock();
 		if (!inFlightCount_ || inFlight_[inFlightHead_].sequence != head.sequence)
 			return 0;	// another thread reaped it meanwhile
 	} else {
-		ret = io_.poll(&p, 1, 0);
+		ret = io_.poll(p, 2, 0);
 	}
 	if (ret == -EINTR)
 		return -EAGAIN;	// a signal: the caller waits again (its deadline still holds)
 	if (ret < 0)
 		return ret;
-	if (ret == 0)
+	const bool gone = p[1].revents & (POLLERR | POLLHUP);
+	if (!p[0].revents && !gone)
 		return timeoutMs > 0 ? -ETIMEDOUT : -EAGAIN;
-	// POLLPRI: complete. POLLERR: not queued any more (the device went away); reap anyway so
-	// the buffers come back in whatever state the queue reports.
-	inFlightHead_ = (inFlightHead_ + 1) % inFlight_.size();
-	inFlightCount_--;
+	// POLLPRI: complete. POLLERR: not queued any more; gone: the device went away. Reap; a
+	// DQBUF that fails while the device is there dequeued nothing (VB2C:vb2_core_dqbuf): the
+	// buffer is still DONE on its queue, so the unit stays at the head for the next reap,
+	// which dequeues only what is left (the OUTPUT buffer is not dequeued twice).
+	InFlight &cur = inFlight_[inFlightHead_];
 	M2MContext::Dequeued d;
-	if (m2m_->dequeueOutput(&d) == 0 && d.index < output_.size())
-		output_[d.index].busy = false;
-	else
-		output_[head.outputSlot].busy = false;	// lost: the queue was torn down
-	requests_->release(head.requestFd);
-	if (head.captureIndex >= 0) {
+	if (!cur.outputReaped) {
+		int r = m2m_->dequeueOutput(&d);
+		if (r && !gone)
+			return r;
+		if (r == 0 && d.index < output_.size())
+			output_[d.index].busy = false;
+		else
+			output_[cur.outputSlot].busy = false;	// lost with the device
+		cur.outputReaped = true;
+	}
+	if (cur.captureIndex >= 0) {
 		int r = m2m_->dequeueCapture(&d);
-		uint32_t index = r == 0 ? d.index : static_cast<uint32_t>(head.captureIndex);
+		if (r && !gone)
+			return r;
+		uint32_t index = r == 0 ? d.index : static_cast<uint32_t>(cur.captureIndex);
 		if (index < capture_.size() && capture_[index].state == CaptureState::Queued) {
 			// The request completed (POLLPRI) but DQBUF cannot say how (the device was
 			// unplugged meanwhile): the job ran, its picture is in the buffer.
-			bool completed = p.revents & POLLPRI;
+			bool completed = p[0].revents & POLLPRI;
 			bool failed = r != 0 ? !completed : (d.flags & V4L2_BUF_FLAG_ERROR) != 0;
 			capture_[index].state = failed ? CaptureState::Failed : CaptureState::Done;
 		}
 	}
+	inFlightHead_ = (inFlightHead_ + 1) % inFlight_.size();
+	inFlightCount_--;
+	requests_->release(head.requestFd);
 	return 0;
 }
 

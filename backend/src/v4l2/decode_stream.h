@@ -182,6 +182,7 @@ private:
 		uint32_t outputSlot = 0;
 		int32_t captureIndex = -1;	///< set on the unit that completes the capture buffer
 		uint64_t sequence = 0;
+		bool outputReaped = false;	///< its OUTPUT buffer was dequeued (CAPTURE DQBUF failed)
 	};
 
 	int ioctl(unsigned long request, void *arg);
@@ -216,6 +217,7 @@ private:
 	std::vector<OutputSlot> output_;		///< reserved to kMaxOutputBuffers
 	std::vector<CaptureBuffer> capture_;		///< reserved to kMaxCaptureBuffers
 	std::vector<uint32_t> freeCapture_;		///< reserved
+	int32_t unboundCapture_ = -1;	///< created by a bind that failed after CREATE_BUFS
 	std::array<InFlight, kMaxOutputBuffers> inFlight_ {};	///< ring
 	unsigned inFlightHead_ = 0, inFlightCount_ = 0;
 	uint64_t nextSequence_ = 1;

@@ -84,7 +84,7 @@ VAStatus mapBuffer(VADriverContextP ctx, VABufferID id, void **p)
 		// A derived image maps the CAPTURE buffer itself: its decode completes first.
 		int ret = buf->pinnedStream->sync(static_cast<uint32_t>(buf->pinnedCapture), drv.syncTimeoutMs);
 		if (ret && ret != -EIO)
-			return statusFromErrno(ret);
+			return statusFromErrno(ret, DeviceStep::Setup);
 	}
 	buf->mapped = true;
 	*p = buf->data();

@@ -50,7 +50,7 @@ VAStatus createContext(VADriverContextP ctx, VAConfigID configId, int width, int
 	if (ret) {
 		drv.error("%s: cannot set up %s decoding at %dx%d: %s", route->node->videoPath.c_str(),
 			  route->codec->name, width, height, strerror(-ret));
-		return statusFromErrno(ret);
+		return statusFromErrno(ret, DeviceStep::Setup);
 	}
 	uint32_t contextId = drv.contexts.insert(context);
 	if (contextId == VA_INVALID_ID)

@@ -165,8 +165,17 @@ inline Driver &driverOf(VADriverContextP ctx)
 	return *static_cast<Driver *>(ctx->pDriverData);
 }
 
+/// What the device call that failed was doing, which decides the VA status of its errno:
+/// va.h defines DECODING_ERROR only for a decode (vaRenderPicture, vaEndPicture, vaSyncSurface
+/// and what waits on a decode), and SURFACE_BUSY only for a surface's state, which no errno
+/// tells (a busy device is HW_BUSY whatever the call).
+enum class DeviceStep : uint8_t {
+	Setup,		///< contexts, surfaces' memory, buffers, exports, a picture's start
+	Decode,		///< submitting or completing a picture: EIO is its decode failing
+};
+
 /// VA status for a -errno from the device.
-VAStatus statusFromErrno(int err);
+VAStatus statusFromErrno(int err, DeviceStep step);
 
 // Shared by the entry-point files.
 /// Binds a surface to a CAPTURE buffer of `stream` (the stream must be ready); a surface

@@ -218,15 +218,17 @@ const CodecRoute *Driver::routeFor(VAProfile profile) const
 	return nullptr;
 }
 
-VAStatus statusFromErrno(int err)
+VAStatus statusFromErrno(int err, DeviceStep step)
 {
 	switch (-err) {
 	case 0: return VA_STATUS_SUCCESS;
 	case ENOMEM: return VA_STATUS_ERROR_ALLOCATION_FAILED;
 	case ENOBUFS: return VA_STATUS_ERROR_MAX_NUM_EXCEEDED;
 	case ETIMEDOUT: return VA_STATUS_ERROR_TIMEDOUT;
-	case EBUSY: return VA_STATUS_ERROR_SURFACE_BUSY;
-	case EIO: return VA_STATUS_ERROR_DECODING_ERROR;
+	case EBUSY: return VA_STATUS_ERROR_HW_BUSY;
+	case EIO:
+		return step == DeviceStep::Decode ? VA_STATUS_ERROR_DECODING_ERROR
+						  : VA_STATUS_ERROR_OPERATION_FAILED;
 	case ENODEV:
 	case ENXIO: return VA_STATUS_ERROR_HW_BUSY;
 	case EINVAL: return VA_STATUS_ERROR_INVALID_PARAMETER;

@@ -73,7 +73,7 @@ VAStatus exportSurfaceHandle(VADriverContextP ctx, VASurfaceID surfaceId, uint32
 	uint32_t exported = 0;
 	int ret = s->stream->exportCapture(capture, fds, &exported);
 	if (ret)
-		return statusFromErrno(ret);
+		return statusFromErrno(ret, DeviceStep::Setup);
 
 	VADRMPRIMESurfaceDescriptor d {};
 	d.fourcc = s->fourcc;
@@ -125,7 +125,7 @@ VAStatus acquireBufferHandle(VADriverContextP ctx, VABufferID id, VABufferInfo *
 		uint32_t n = 0;
 		int ret = buf->pinnedStream->exportCapture(static_cast<uint32_t>(buf->pinnedCapture), fds, &n);
 		if (ret)
-			return statusFromErrno(ret);
+			return statusFromErrno(ret, DeviceStep::Setup);
 		for (uint32_t i = 1; i < n; i++)
 			drv.io().close(fds[i]);
 		buf->exportedFd = fds[0];

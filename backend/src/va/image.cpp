@@ -85,6 +85,17 @@ VAStatus captureViewOf(Driver &drv, VASurfaceID id, Surface &s, CaptureView *vie
 	return VA_STATUS_SUCCESS;
 }
 
+/// True if [data, data + size) shares bytes with the picture planes of the view.
+bool overlapsCapture(const CaptureView &view, const uint8_t *data, size_t size)
+{
+	auto overlaps = [&](const uint8_t *p, size_t n) {
+		const auto a = reinterpret_cast<uintptr_t>(data), b = reinterpret_cast<uintptr_t>(p);
+		return p && n && size && a < b + n && b < a + size;
+	};
+	return overlaps(view.luma, view.lumaSize) || overlaps(view.chroma, view.chromaSize) ||
+	       overlaps(view.chromaV, view.chromaSize);
+}
+
 /// What GetImage and PutImage work on: the surface, the image and its buffer, looked up and
 /// validated, the surface's decode completed.
 struct ImageTransfer {
@@ -215,6 +226,13 @@ VAStatus getImage(VADriverContextP ctx, VASurfaceID surfaceId, int x, int y, uns
 	st = captureViewOf(drv, surfaceId, *s, &view, &stream, &numPlanes);
 	if (st != VA_STATUS_SUCCESS)
 		return st;
+	// An image vaDeriveImage made maps this very CAPTURE buffer: copying the surface into
+	// it would copy the memory onto itself (overlapping, shifted by any x/y). Refused with
+	// INVALID_PARAMETER: the pair of arguments is what is wrong, and it stays wrong however
+	// long the caller waits (SURFACE_BUSY would tell it to retry; va.h gives vaGetImage no
+	// SURFACE_BUSY, only rendering/display uses of a surface). Nothing is touched.
+	if (overlapsCapture(view, buf->data(), img->image.data_size))
+		return VA_STATUS_ERROR_INVALID_PARAMETER;
 	// The region must lie in the surface (and in the picture the decoder wrote) and fit the
 	// image; FFmpeg asks for the full coded size, which the capture covers.
 	uint64_t x1 = static_cast<uint64_t>(x) + width, y1 = static_cast<uint64_t>(y) + height;

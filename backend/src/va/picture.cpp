@@ -103,7 +103,7 @@ VAStatus beginPicture(VADriverContextP ctx, VAContextID contextId, VASurfaceID t
 	std::shared_ptr<DecodeStream> stream = context->currentStream();
 	int ret = stream->beginPicture(&context->picture.bitstream);
 	if (ret)
-		return statusFromErrno(ret);
+		return statusFromErrno(ret, DeviceStep::Setup);
 	context->codec->beginPicture();
 	context->picture.active = true;
 	context->picture.failed = false;
@@ -184,7 +184,7 @@ VAStatus endPicture(VADriverContextP ctx, VAContextID contextId)
 				  stream->node().videoPath.c_str(), seq.codedWidth, seq.codedHeight,
 				  seq.bitDepth, strerror(-ret));
 			endActivePicture(c);
-			return statusFromErrno(ret);
+			return statusFromErrno(ret, DeviceStep::Decode);
 		}
 	}
 	if (!compatible(stream->sequence(), seq)) {
@@ -203,7 +203,7 @@ VAStatus endPicture(VADriverContextP ctx, VAContextID contextId)
 			drv.error("sequence change to %ux%u %u-bit failed: %s", seq.codedWidth,
 				  seq.codedHeight, seq.bitDepth, strerror(-ret));
 			endActivePicture(c);
-			return statusFromErrno(ret);
+			return statusFromErrno(ret, DeviceStep::Decode);
 		}
 		drv.log("sequence change: %ux%u %u-bit on a new stream", seq.codedWidth, seq.codedHeight,
 			seq.bitDepth);
@@ -214,7 +214,7 @@ VAStatus endPicture(VADriverContextP ctx, VAContextID contextId)
 		ret = moveBitstream(pic, stream);
 		if (ret) {
 			endActivePicture(c);
-			return statusFromErrno(ret);
+			return statusFromErrno(ret, DeviceStep::Decode);
 		}
 	}
 
@@ -252,7 +252,7 @@ VAStatus endPicture(VADriverContextP ctx, VAContextID contextId)
 	pic.stream.reset();
 	if (ret) {
 		drv.error("decode submission failed: %s", strerror(-ret));
-		return statusFromErrno(ret);
+		return statusFromErrno(ret, DeviceStep::Decode);
 	}
 	c.codec->pictureSubmitted();
 	return VA_STATUS_SUCCESS;

@@ -149,11 +149,13 @@ VAStatus waitSurface(Surface &surface, int timeoutMs)
 		return VA_STATUS_SUCCESS;	// never decoded: nothing to wait for
 	int ret = stream->sync(static_cast<uint32_t>(capture), timeoutMs);
 	std::lock_guard lock(surface.mutex);
+	// How the decode went is the buffer's state; a failed reap (DQBUF) leaves it pending.
 	if (surface.stream == stream && surface.capture == capture && ret != -ETIMEDOUT)
-		surface.decodeFailed = ret == -EIO;
+		surface.decodeFailed =
+			stream->captureState(static_cast<uint32_t>(capture)) == CaptureState::Failed;
 	if (ret == -EIO)
 		return VA_STATUS_ERROR_DECODING_ERROR;
-	return statusFromErrno(ret);
+	return statusFromErrno(ret, DeviceStep::Decode);
 }
 
 VAStatus syncSurface(VADriverContextP ctx, VASurfaceID id)
@@ -288,7 +290,7 @@ VAStatus bindSurface(Driver &drv, Surface &surface, const std::shared_ptr<Decode
 	uint32_t index = 0;
 	int ret = stream->bindCapture(&index);
 	if (ret)
-		return statusFromErrno(ret);
+		return statusFromErrno(ret, DeviceStep::Setup);
 	// Only now let the old buffer go, so a failure above leaves the surface as it was.
 	if (surface.bound())
 		surface.stream->releaseCapture(static_cast<uint32_t>(surface.capture));
@@ -335,8 +337,14 @@ VAStatus ensureBacking(Driver &drv, VASurfaceID id, Surface &surface)
 		// Not decoded yet: set up CAPTURE for the context's size now, as the first
 		// picture's sequence would (a different sequence later moves to a new stream).
 		int ret = stream->configureCapture(UnitControls {}, defaultSequence(surface, *stream));
-		if (ret && ret != -EBUSY)
-			stream.reset();
+		if (ret && ret != -EBUSY) {
+			// No fallback to a probe stream: the context's decodes into this surface would
+			// not use that memory, so an export made now would never show a picture
+			// (consumer-patterns.md §8.6). The caller gets the error and may try again.
+			drv.error("no backing for surface 0x%x on its context's stream: %s", id,
+				  strerror(-ret));
+			return statusFromErrno(ret, DeviceStep::Setup);
+		}
 	}
 	if (!stream) {
 		// A probe surface no context will decode into: a throw-away stream on the first
@@ -357,7 +365,7 @@ VAStatus ensureBacking(Driver &drv, VASurfaceID id, Surface &surface)
 			if (ret) {
 				drv.error("no backing for surface 0x%x (%ux%u): %s", id, surface.width,
 					  surface.height, strerror(-ret));
-				return statusFromErrno(ret);
+				return statusFromErrno(ret, DeviceStep::Setup);
 			}
 			drv.probeStream = stream;
 		}

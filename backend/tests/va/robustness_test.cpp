@@ -9,6 +9,8 @@
 
 #include <va/va_drmcommon.h>
 
+#include <chrono>
+
 namespace v4l2va::test {
 namespace {
 
@@ -339,6 +341,27 @@ TEST(DeviceFaultAtSetup, ContextCreationFailureLeavesNothingBehind)
 	}
 }
 
+TEST(BadInput, GetImageIntoAnImageDerivedFromTheSameSurfaceIsRefused)
+{
+	Fixture f;
+	ASSERT_TRUE(f.ready());
+	auto &vt = f.drv.vt();
+	auto *ctx = f.drv.ctx();
+	std::vector<VASurfaceID> s;
+	ASSERT_EQ(f.drv.createSurfaces(176, 144, 1, &s), VA_STATUS_SUCCESS);
+	VAContextID c = f.context(s);
+	ASSERT_EQ(decodePicture(f.drv, c, *f.source, 0, s[0], VA_INVALID_SURFACE), VA_STATUS_SUCCESS);
+	ASSERT_EQ(vt.vaSyncSurface(ctx, s[0]), VA_STATUS_SUCCESS);
+	VAImage derived {};
+	ASSERT_EQ(vt.vaDeriveImage(ctx, s[0], &derived), VA_STATUS_SUCCESS);
+	// The image is the surface's own memory: a copy would be memcpy onto itself.
+	EXPECT_EQ(vt.vaGetImage(ctx, s[0], 0, 0, derived.width, derived.height, derived.image_id),
+		  VA_STATUS_ERROR_INVALID_PARAMETER);
+	EXPECT_EQ(vt.vaDestroyImage(ctx, derived.image_id), VA_STATUS_SUCCESS);
+	EXPECT_EQ(vt.vaDestroyContext(ctx, c), VA_STATUS_SUCCESS);
+	EXPECT_EQ(vt.vaDestroySurfaces(ctx, s.data(), 1), VA_STATUS_SUCCESS);
+}
+
 TEST(DeviceFaultHang, SyncTimesOutOrReportsTheWatchdogErrorAndNothingHangs)
 {
 	Fixture f;
@@ -371,6 +394,34 @@ TEST(DeviceFaultUnplug, CallsFailCleanlyAfterTheDeviceGoes)
 	// What was decoded stays readable (the mapping outlives the device).
 	std::vector<uint8_t> nv12;
 	EXPECT_EQ(f.drv.download(s[0], 176, 144, &nv12), VA_STATUS_SUCCESS);
+	EXPECT_EQ(f.drv.vt().vaDestroyContext(f.drv.ctx(), c), VA_STATUS_SUCCESS);
+	EXPECT_EQ(f.drv.vt().vaDestroySurfaces(f.drv.ctx(), s.data(), 2), VA_STATUS_SUCCESS);
+}
+
+TEST(DeviceFaultUnplug, SyncReturnsPromptlyWhenTheDeviceGoesWithDecodesQueued)
+{
+	Fixture f;
+	ASSERT_TRUE(f.ready());
+	std::vector<VASurfaceID> s;
+	ASSERT_EQ(f.drv.createSurfaces(176, 144, 2, &s), VA_STATUS_SUCCESS);
+	VAContextID c = f.context(s);
+	// The first job hangs (until the watchdog), the second waits behind it; the unplug drops
+	// the queued job, so the second picture's request never completes. Only the video fd
+	// says the device is gone (POLLERR | POLLHUP): the sync must not wait out its timeout.
+	v4l2emu::FaultPlan plan;
+	std::string error;
+	ASSERT_EQ(v4l2emu::FaultPlan::parse("decode=hang,nth=1", &plan, &error), 0) << error;
+	f.drv.board()->setFaults(plan);
+	ASSERT_EQ(decodePicture(f.drv, c, *f.source, 0, s[0], VA_INVALID_SURFACE), VA_STATUS_SUCCESS);
+	ASSERT_EQ(decodePicture(f.drv, c, *f.source, 1, s[1], VA_INVALID_SURFACE), VA_STATUS_SUCCESS);
+	ASSERT_EQ(f.drv.board()->unplug("hantro-vpu"), 0);
+	auto start = std::chrono::steady_clock::now();
+	VAStatus st = f.drv.vt().vaSyncSurface(f.drv.ctx(), s[1]);
+	auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+			  std::chrono::steady_clock::now() - start).count();
+	EXPECT_NE(st, VA_STATUS_SUCCESS);
+	EXPECT_NE(st, VA_STATUS_ERROR_TIMEDOUT);
+	EXPECT_LT(ms, 1000) << vaErrorStr(st);
 	EXPECT_EQ(f.drv.vt().vaDestroyContext(f.drv.ctx(), c), VA_STATUS_SUCCESS);
 	EXPECT_EQ(f.drv.vt().vaDestroySurfaces(f.drv.ctx(), s.data(), 2), VA_STATUS_SUCCESS);
 }

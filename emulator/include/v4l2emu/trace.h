@@ -65,6 +65,9 @@ public:
 	virtual uintptr_t beforeCall(const CallRecord &) { return 0; }
 	/// After the call. Calls from several threads arrive concurrently.
 	virtual void onCall(const CallRecord &call) = 0;
+	/// A fault plan installed while the board runs (Board::setFaults), in the text form of
+	/// FaultPlan::toString ("" for none), between the calls it separates.
+	virtual void onFaults(const std::string &plan) { (void)plan; }
 	/// Pushes buffered output to storage.
 	virtual void flush() {}
 };
@@ -200,6 +203,13 @@ struct Trace {
 	std::string board;		///< native header, if any
 	std::string kernel;
 	std::string faults;		///< the fault plan the board was created with (text form)
+	/// Fault plans installed during the run (native "kind":"faults" lines): `plan` holds
+	/// from calls[beforeCall] on.
+	struct FaultChange {
+		size_t beforeCall = 0;
+		std::string plan;
+	};
+	std::vector<FaultChange> faultChanges;
 };
 
 struct TraceReadOptions {
@@ -223,6 +233,9 @@ int readTraceFile(const std::string &path, const TraceReadOptions &options, Trac
 struct ReplayOptions {
 	std::string board = "fresnel";
 	BoardOptions boardOptions;	///< kernel, scheduler, faults
+	/// Installs the fault plans the recorded run changed to (Trace::faultChanges) where it
+	/// did; off when the caller chose the faults (boardOptions) itself.
+	bool traceFaults = true;
 	bool keepGoing = false;		///< report every divergence, not just the first
 	unsigned contextLines = 4;
 	unsigned syncTimeoutMs = 2000;	///< wait for readiness the trace saw

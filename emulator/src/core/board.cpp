@@ -315,6 +315,9 @@ void BoardImpl::setFaults(const FaultPlan &plan)
 		std::lock_guard<std::mutex> lk(d->lock());
 		d->setFaults(plan);
 	}
+	// The header names the plan the board started with; a replay needs this one too.
+	if (TraceSink *sink = traceSink())
+		sink->onFaults(plan.toString());
 }
 
 void BoardImpl::recordFrame(const std::string &device, uint64_t job, const Buffer &dst,

@@ -391,14 +391,8 @@ void MediaDevice::deviceRun(Context &ctx)
 
 	// The drivers complete the request's controls right after programming the hardware,
 	// before the decode finishes (HD:hantro_end_prepare_run, RK:rkvdec_run_postamble).
-	if (src->request) {
-		Request *req = src->request;
-		RequestControls *obj = req->findControls(ctx.controls());
-		if (!obj)
-			obj = req->bindControls(ctx.controls());
-		if (obj && !obj->complete)
-			req->completeControls(*obj);
-	}
+	if (src->request)
+		src->request->completeHandler(ctx.controls());
 }
 
 /**

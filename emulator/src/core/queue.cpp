@@ -9,6 +9,8 @@
 
 #include "drivers/driver_profile.h"
 
+#include <algorithm>
+
 namespace v4l2emu {
 
 using namespace vb2;
@@ -139,15 +141,19 @@ int Queue::streamon()
 	if (numBuffers_ == 0)
 		return -EINVAL;
 	// min_queued_buffers is 0 for all four drivers: start_streaming runs at once, after
-	// every queued buffer went to the driver.
+	// every queued buffer went to the driver. VB2C:vb2_start_streaming walks q->queued_list,
+	// i.e. QBUF (or request queue) order, not index order.
+	std::array<Buffer *, 64> queued{};
 	uint32_t given = 0;
 	for (uint32_t i = 0; i < maxBuffers_; i++) {
 		Buffer *b = buffers_[i].get();
-		if (b && b->state == BufferState::Queued) {
-			enqueueInDriver(*b);
-			given++;
-		}
+		if (b && b->state == BufferState::Queued)
+			queued[given++] = b;
 	}
+	std::sort(queued.begin(), queued.begin() + given,
+		  [](const Buffer *a, const Buffer *b) { return a->queuedSeq < b->queuedSeq; });
+	for (uint32_t i = 0; i < given; i++)
+		enqueueInDriver(*queued[i]);
 	int ret = ctx_.driver().startStreaming(ctx_, dir_);
 	if (ret) {
 		// The drivers return their buffers as QUEUED on failure.
@@ -155,7 +161,6 @@ int Queue::streamon()
 			b->state = BufferState::Queued;
 		return ret;
 	}
-	(void)given;
 	streaming_ = true;
 	if (ctx_.driver().setsSequence()) {
 		if (isOutput())
@@ -188,11 +193,8 @@ void Queue::cancel()
 	MediaDevice &dev = ctx_.device();
 	if (streaming_) {
 		while (Buffer *b = readyPop()) {
-			if (b->request) {
-				if (RequestControls *rc = b->request->findControls(ctx_.controls()))
-					if (!rc->complete)
-						b->request->completeControls(*rc);
-			}
+			if (b->request)
+				b->request->completeHandler(ctx_.controls());
 			bufferDone(*b, BufferState::Error);
 		}
 	}
@@ -201,11 +203,11 @@ void Queue::cancel()
 		if (!b)
 			continue;
 		Request *req = b->request;
-		// buf_request_complete for buffers whose request is QUEUED.
+		// buf_request_complete for buffers whose request is QUEUED (VB2C:__vb2_queue_cancel;
+		// HV:hantro_buf_request_complete and the others call v4l2_ctrl_request_complete,
+		// which binds an object for this context's handler if the request has none).
 		if (b->reqObjBound && req->state() == RequestState::Queued)
-			if (RequestControls *rc = req->findControls(ctx_.controls()))
-				if (!rc->complete)
-					req->completeControls(*rc);
+			req->completeHandler(ctx_.controls());
 		b->prepared = false;
 		b->state = BufferState::Dequeued;
 		b->held = false;
@@ -250,6 +252,7 @@ void Queue::queueFromRequest(Buffer &b)
 {
 	// VB2C:vb2_req_queue -> vb2_core_qbuf with the IN_REQUEST buffer.
 	b.state = BufferState::Queued;
+	b.queuedSeq = nextQueuedSeq_++;
 	queuedCount_++;
 	if (streaming_)
 		enqueueInDriver(b);

@@ -56,6 +56,7 @@ struct Buffer {
 	Request *request = nullptr;	///< bound request (IN_REQUEST, or QUEUED from a request)
 	int32_t requestFd = -1;		///< the fd it was queued with, reported back
 	bool reqObjBound = false;	///< VB2C: vb->req_obj.req != NULL (object in the request)
+	uint64_t queuedSeq = 0;		///< when it joined vb2's queued_list (QBUF order)
 
 	// What the last job wrote (CAPTURE): for reference identity checks and tests.
 	bool holdsFrame = false;	///< a job completed DONE into it since the last cancel
@@ -148,6 +149,8 @@ private:
 	void freeAll();
 	void freeBuffer(uint32_t index);
 	int prepareMemory(Buffer &b);
+	/// A refused QBUF/PREPARE_BUF keeps what vb2_fill_vb2_v4l2_buffer wrote.
+	static void keepFilledFields(Buffer &buf, const Buffer &filled);
 	void enqueueInDriver(Buffer &b);
 	void readyRemove(Buffer &b);
 
@@ -164,6 +167,7 @@ private:
 	bool lastBufferDequeued_ = false;
 	uint32_t numBuffers_ = 0;
 	uint32_t queuedCount_ = 0;
+	uint64_t nextQueuedSeq_ = 0;	// stamps Buffer::queuedSeq
 	uint32_t doneCount_ = 0;
 	int waiters_ = 0;
 	std::array<std::unique_ptr<Buffer>, 64> buffers_{};

@@ -191,6 +191,17 @@ int Queue::fillUserFields(Buffer &buf, const struct v4l2_buffer &b)
 	return 0;
 }
 
+void Queue::keepFilledFields(Buffer &buf, const Buffer &filled)
+{
+	// The vb2_v4l2_buffer part of VB2V:vb2_fill_vb2_v4l2_buffer; the planes it fills are
+	// vbuf->planes, copied into vb->planes only by a successful __buf_prepare.
+	buf.flags = filled.flags;
+	buf.field = filled.field;
+	buf.sequence = filled.sequence;
+	buf.requestFd = filled.requestFd;
+	buf.held = filled.held;
+}
+
 /**
  * \brief Attach memory and run buf_prepare (VB2C:__buf_prepare)
  *
@@ -254,7 +265,9 @@ int Queue::prepareMemory(Buffer &buf)
 
 void Queue::unprepare(Buffer &b)
 {
-	b.prepared = false;
+	// VB2C:vb2_req_unprepare: __vb2_dqbuf re-initialises the buffer (init_buffer: request_fd
+	// = -1) and it goes back to IN_REQUEST; vb->prepared (and its memory) stay.
+	b.requestFd = -1;
 }
 
 /**
@@ -279,7 +292,11 @@ int Queue::prepareBuf(struct v4l2_buffer &b)
 			return ret;
 	}
 	if (buf->state != BufferState::Dequeued || buf->prepared) {
+		// VB2C:vb2_core_prepare_buf refuses after vb2_fill_vb2_v4l2_buffer ran.
+		Buffer filled = *buf;
 		*buf = saved;
+		if (!saved.prepared)
+			keepFilledFields(*buf, filled);
 		return -EINVAL;
 	}
 	ret = prepareMemory(*buf);
@@ -310,12 +327,15 @@ int Queue::qbuf(struct v4l2_buffer &b, Request *request, int requestFd)
 	if (useRequest && buf->state != BufferState::Dequeued)
 		return -EINVAL;
 
-	// Checks that come before anything is stored, in VB2V:vb2_queue_or_prepare_buf order.
+	// Checks in VB2V:vb2_queue_or_prepare_buf order. vb2_fill_vb2_v4l2_buffer runs before
+	// the mode checks and writes the vb2_v4l2_buffer fields (flags, field, sequence,
+	// request_fd = -1, is_held) even when a later check refuses the QBUF.
 	if (!buf->prepared) {
 		Buffer probe = *buf;
 		ret = fillUserFields(probe, b);
 		if (ret)
 			return ret;
+		keepFilledFields(*buf, probe);
 	}
 	if (!useRequest) {
 		if (requiresRequests)
@@ -384,6 +404,7 @@ int Queue::qbuf(struct v4l2_buffer &b, Request *request, int requestFd)
 		return -EINVAL;
 	}
 	buf->state = BufferState::Queued;
+	buf->queuedSeq = nextQueuedSeq_++;	// list_add_tail(&vb->queued_entry, &q->queued_list)
 	queuedCount_++;
 	if (isOutput()) {
 		buf->timestampNs = timestampNs(b.timestamp);

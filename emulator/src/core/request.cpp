@@ -72,7 +72,9 @@ void Request::markComplete()
 
 void Request::objectUnbound(bool completed)
 {
-	// MCR:media_request_object_unbind.
+	// MCR:media_request_object_unbind: only CLEANING looks at obj->completed; otherwise
+	// the counter drops whether or not the object completed (so unbinding a completed
+	// object of a QUEUED request can complete it while another object is incomplete).
 	if (state_ == RequestState::Complete)
 		return;
 	if (state_ == RequestState::Cleaning) {
@@ -216,6 +218,15 @@ void Request::completeControls(RequestControls &obj)
 	put();
 }
 
+void Request::completeHandler(ControlHandler &handler)
+{
+	RequestControls *obj = findControls(handler);
+	if (!obj)
+		obj = bindControls(handler);
+	if (obj && !obj->complete)
+		completeControls(*obj);
+}
+
 void Request::dropHandler(const ControlHandler &handler)
 {
 	if (RequestControls *obj = findControls(handler)) {
@@ -257,19 +268,17 @@ int Request::queue()
 	if (!ret) {
 		// VB2V:vb2_request_validate: prepare each buffer, unpreparing on failure.
 		uint32_t prepared = 0;
-		std::array<bool, 64> preparedNow_{};
 		for (; prepared < numBuffers_; prepared++) {
 			Buffer *b = buffers_[prepared];
-			bool was = b->prepared;
 			ret = b->queue->prepareForRequest(*b);
 			if (ret)
 				break;
-			preparedNow_[prepared] = !was;
 		}
+		// Every buffer before the failing one is unprepared, also one prepared before
+		// (VB2C:vb2_request_validate walks back over all of them).
 		if (ret)
 			for (uint32_t i = 0; i < prepared; i++)
-				if (preparedNow_[i])
-					buffers_[i]->queue->unprepare(*buffers_[i]);
+				buffers_[i]->queue->unprepare(*buffers_[i]);
 	}
 	if (ret) {
 		// Objects stay attached; the request can be fixed and queued again.

@@ -64,6 +64,9 @@ public:
 	void unbindControls(RequestControls &obj);
 	/// CREQ:v4l2_ctrl_request_complete for one object.
 	void completeControls(RequestControls &obj);
+	/// CREQ:v4l2_ctrl_request_complete: completes the handler's object, binding one first
+	/// if the request has none (a QUEUED request accepts new objects).
+	void completeHandler(ControlHandler &handler);
 	/// CREQ:v4l2_ctrl_handler_free_request: a handler goes away.
 	void dropHandler(const ControlHandler &handler);
 

@@ -291,7 +291,13 @@ int videoIoctl(BoardImpl &board, VideoFile &file, unsigned long cmd, void *arg,
 	Context &ctx = *file.context;
 	const VideoNode &node = ctx.node();
 	MediaDevice &dev = ctx.device();
-	bool nonblocking = file.flags & O_NONBLOCK;
+	// VB2V:vb2_ioctl_dqbuf and V4L2 core v4l2_event_dequeue read file->f_flags at the call,
+	// so O_NONBLOCK set later with fcntl(F_SETFL) counts. The node's fd is a real eventfd
+	// whose status flags are those of its open file description (dups share them).
+	auto nonblocking = [&file] {
+		int flags = ::fcntl(file.fd(), F_GETFL);
+		return ((flags < 0 ? file.flags : flags) & O_NONBLOCK) != 0;
+	};
 
 	// IOC:__video_do_ioctl: ioctls flagged INFO_FL_PRIO fail with EBUSY (v4l2_prio_check)
 	// when another open of the node holds a higher priority.
@@ -387,7 +393,7 @@ int videoIoctl(BoardImpl &board, VideoFile &file, unsigned long cmd, void *arg,
 		int ret = checkFmt(node, b.type);
 		if (ret)
 			return ret;
-		return queueFor(ctx, b.type).dqbuf(b, nonblocking, lk);
+		return queueFor(ctx, b.type).dqbuf(b, nonblocking(), lk);
 	}
 	case VIDIOC_EXPBUF: {
 		auto &eb = *static_cast<struct v4l2_exportbuffer *>(arg);
@@ -446,7 +452,7 @@ int videoIoctl(BoardImpl &board, VideoFile &file, unsigned long cmd, void *arg,
 	case VIDIOC_UNSUBSCRIBE_EVENT:
 		return unsubscribeEvent(ctx, *static_cast<struct v4l2_event_subscription *>(arg));
 	case VIDIOC_DQEVENT:
-		return dqevent(ctx, *static_cast<struct v4l2_event *>(arg), nonblocking, lk);
+		return dqevent(ctx, *static_cast<struct v4l2_event *>(arg), nonblocking(), lk);
 	case VIDIOC_DECODER_CMD:
 	case VIDIOC_TRY_DECODER_CMD:
 		return decoderCmd(ctx, *static_cast<struct v4l2_decoder_cmd *>(arg),

@@ -177,6 +177,11 @@ bool Reader::line(const std::string &text, unsigned n)
 		t_.linesSkipped++;
 		return true;
 	}
+	if (j.get("kind").asString() == "faults") {
+		t_.faultChanges.push_back({t_.calls.size(), j.get("plan").asString()});
+		t_.linesSkipped++;
+		return true;
+	}
 	TraceCall c;
 	c.line = n;
 	c.text = text;

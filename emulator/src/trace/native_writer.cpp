@@ -54,6 +54,15 @@ public:
 
 protected:
 	void emit(const CallRecord &call, PendingCall *pending, const IoctlPayload *after) override;
+	void emitFaults(const std::string &plan) override
+	{
+		// Between calls: "seq" is that of the last call before it.
+		Json j = Json::object();
+		j.set("seq", Json::unsignedInteger(seq_));
+		j.set("kind", Json::string("faults"));
+		j.set("plan", Json::string(plan));
+		writeLine(j.dump());
+	}
 
 private:
 	/// "hex:..." for small byte strings, "blob:<sha256>" (written once) for the rest.

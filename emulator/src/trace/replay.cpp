@@ -53,6 +53,8 @@ public:
 
 private:
 	bool replay(size_t i);
+	/// Installs a fault plan the recorded run installed before call i (false: stop).
+	bool applyFaults(size_t i, const std::string &plan);
 	bool open(const TraceCall &c, size_t i);
 	bool close(const TraceCall &c, size_t i);
 	bool ioctl(const TraceCall &c, size_t i);
@@ -576,11 +578,28 @@ bool Replayer::replay(size_t i)
 	return go;
 }
 
+bool Replayer::applyFaults(size_t i, const std::string &plan)
+{
+	FaultPlan parsed;
+	std::string error;
+	if (FaultPlan::parse(plan, &parsed, &error))
+		return diverge(t_.calls[i], i, "the trace's fault plan '" + plan + "': " + error);
+	board_.setFaults(parsed);
+	return true;
+}
+
 void Replayer::run()
 {
 	pathMap_ = buildPathMap(t_, board_, o_.pathMap);
 	r_.calls = t_.calls.size();
+	size_t nextFaults = 0;
 	for (size_t i = 0; i < t_.calls.size() && !stop_; i++) {
+		// Fault plans the recorded run installed before this call (Board::setFaults).
+		for (; nextFaults < t_.faultChanges.size() &&
+		       t_.faultChanges[nextFaults].beforeCall <= i;
+		     nextFaults++)
+			if (o_.traceFaults && !applyFaults(i, t_.faultChanges[nextFaults].plan))
+				return;
 		// A timing note is recorded with index 0 by issue(): fix it up here.
 		size_t notes = r_.timingNotes.size();
 		bool go = replay(i);

@@ -66,6 +66,11 @@ public:
 			sinks_[i]->onCall(each);
 		}
 	}
+	void onFaults(const std::string &plan) override
+	{
+		for (auto &s : sinks_)
+			s->onFaults(plan);
+	}
 	void flush() override
 	{
 		for (auto &s : sinks_)
@@ -147,6 +152,7 @@ public:
 	}
 	uintptr_t beforeCall(const CallRecord &call) override { return sink_->beforeCall(call); }
 	void onCall(const CallRecord &call) override { sink_->onCall(call); }
+	void onFaults(const std::string &plan) override { sink_->onFaults(plan); }
 	void flush() override { sink_->flush(); }
 	bool valid() const { return sink_ != nullptr; }
 

@@ -213,6 +213,12 @@ void WriterBase::trackDeaths(const CallRecord &call)
 	}
 }
 
+void WriterBase::onFaults(const std::string &plan)
+{
+	std::lock_guard<std::mutex> lk(lock_);
+	emitFaults(plan);
+}
+
 void WriterBase::onCall(const CallRecord &call)
 {
 	std::unique_ptr<PendingCall> pending(reinterpret_cast<PendingCall *>(call.state));

@@ -66,12 +66,16 @@ public:
 
 	uintptr_t beforeCall(const CallRecord &call) override;
 	void onCall(const CallRecord &call) override;
+	void onFaults(const std::string &plan) override;
 	void flush() override;
 
 protected:
 	/// Formats the finished call (under the writer lock); `after` is the argument after
 	/// the call (ioctl only).
 	virtual void emit(const CallRecord &call, PendingCall *pending, const IoctlPayload *after) = 0;
+	/// Formats a fault plan change (under the writer lock); nothing by default (strace text
+	/// has no line for it).
+	virtual void emitFaults(const std::string &plan) { (void)plan; }
 	void writeLine(const std::string &line);
 
 	const OpenFile *file(int fd) const;

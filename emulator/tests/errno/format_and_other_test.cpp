@@ -4,12 +4,14 @@
 // §2.5 (mmap, poll, close on the video node).
 #include "emu_fixture.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <cstring>
 #include <set>
 #include <thread>
@@ -523,6 +525,42 @@ TEST_F(OtherIoctls, Row2_SubscribeEvent_OnlyControlEvents)
 	// A change through this open without ALLOW_FEEDBACK is not reported either.
 	ASSERT_EQ(xioctl(fd, VIDIOC_S_CTRL, &c), 0);
 	EXPECT_EQ(xioctl(fd, VIDIOC_DQEVENT, &ev), -ENOENT);
+}
+
+TEST_F(OtherIoctls, DqeventAndDqbufHonourONonblockSetLaterWithFcntl)
+{
+	// VB2V:vb2_ioctl_dqbuf / v4l2_event_dequeue read file->f_flags at the call.
+	int fd = openVideo("rkvdec", O_RDWR);
+	ASSERT_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	auto call = std::async(std::launch::async, [&] {
+		struct v4l2_event ev {};
+		return xioctl(fd, VIDIOC_DQEVENT, &ev);
+	});
+	if (call.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+		ADD_FAILURE() << "DQEVENT blocked although O_NONBLOCK was set with fcntl";
+		ASSERT_EQ(board().unplug("rkvdec"), 0);	// wakes it with ENODEV
+	}
+	EXPECT_EQ(call.get(), -ENOENT);
+	// And back: a blocking DQBUF waits (released here by the unplug).
+	struct v4l2_requestbuffers rb {};
+	rb.count = 1;
+	rb.type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
+	rb.memory = V4L2_MEMORY_MMAP;
+	ASSERT_EQ(xioctl(fd, VIDIOC_REQBUFS, &rb), 0);
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
+	ASSERT_EQ(xioctl(fd, VIDIOC_STREAMON, &type), 0);
+	struct v4l2_plane planes[VIDEO_MAX_PLANES] {};
+	struct v4l2_buffer b {};
+	b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
+	b.memory = V4L2_MEMORY_MMAP;
+	b.m.planes = planes;
+	b.length = VIDEO_MAX_PLANES;
+	EXPECT_EQ(xioctl(fd, VIDIOC_DQBUF, &b), -EAGAIN);
+	ASSERT_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK), 0);
+	auto blocking = std::async(std::launch::async, [&] { return xioctl(fd, VIDIOC_DQBUF, &b); });
+	EXPECT_EQ(blocking.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+	ASSERT_EQ(board().unplug("rkvdec"), 0);
+	EXPECT_EQ(blocking.get(), -ENODEV);
 }
 
 TEST_F(OtherIoctls, Row3_GSCtrlOnCompoundControls_Einval)
