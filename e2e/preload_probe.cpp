@@ -145,6 +145,26 @@ void videoFd(dev_t videoRdev)
 	check(close(alias) == 0 && close(third) == 0, "close the dups");
 	check(failsWith(close(third), EBADF), "second close is EBADF");
 
+	// O_NONBLOCK set after open with fcntl(F_SETFL) on a dup (GStreamer's GstPoll style):
+	// one open file description, so the original sees it (fs/fcntl.c setfl) and so does the
+	// board, whose DQEVENT then answers ENOENT at once instead of waiting for an event
+	// (V4L2 core v4l2_event_dequeue reads file->f_flags). alarm: a wait kills the probe.
+	int blocking = open("/dev/video0", O_RDWR);
+	int flagsAlias = dup(blocking);
+	check(fcntl(flagsAlias, F_SETFL, fcntl(flagsAlias, F_GETFL) | O_NONBLOCK) == 0 &&
+		      (fcntl(blocking, F_GETFL) & O_NONBLOCK),
+	      "fcntl(F_SETFL, O_NONBLOCK) on a dup reaches the original");
+	struct v4l2_event event {};
+	alarm(10);
+	check(failsWith(ioctl(blocking, VIDIOC_DQEVENT, &event), ENOENT),
+	      "DQEVENT honours O_NONBLOCK set later");
+	alarm(0);
+	check(fcntl(blocking, F_SETFL, fcntl(blocking, F_GETFL) & ~O_NONBLOCK) == 0 &&
+		      !(fcntl(flagsAlias, F_GETFL) & O_NONBLOCK),
+	      "fcntl(F_SETFL) clears O_NONBLOCK again");
+	close(flagsAlias);
+	close(blocking);
+
 	int fd2 = open("/dev/video0", O_RDWR);
 	int target = open("/dev/null", O_RDONLY);
 	check(dup2(fd2, target) == target && querycap(target, "rkvdec"), "dup2 over another fd");

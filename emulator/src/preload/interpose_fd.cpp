@@ -306,13 +306,10 @@ int fcntlCommon(Fn which, int fd, int cmd, void *arg)
 			trackDup(fd, newFd);
 		return newFd;
 	}
-	if (canonical >= 0 && cmd == F_SETFL) {
-		int before = fn(fd, F_GETFL);
-		int after = static_cast<int>(reinterpret_cast<intptr_t>(arg));
-		if (before >= 0 && ((before ^ after) & O_NONBLOCK))
-			unsupported(0, "fcntl(F_SETFL) changing O_NONBLOCK on %s after open",
-				    nodePathForMessage(fdInfo(fd).node));
-	}
+	// F_SETFL/F_GETFL (and the rest) go to the real fd: a board number and its aliases are
+	// the board's object fd and real dups of it, one open file description, so the status
+	// flags set here are the ones the board reads at DQBUF/DQEVENT (core/video_ioctl.cpp),
+	// shared by dups as fs/fcntl.c setfl changes filp->f_flags.
 	return fn(fd, cmd, arg);
 }
 
