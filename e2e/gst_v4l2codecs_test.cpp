@@ -13,10 +13,14 @@
 // per-frame MD5s those of the frames, no board diagnostic, nothing left open.
 // GstV4l2CodecsBoards.<board>_<clip> does the same on other boards (cedrus-tiled, visl),
 // GstV4l2CodecsThreaded.* / GstV4l2CodecsKernel612.* with the threaded scheduler / Linux 6.12.
+// A clip GStreamer itself crashes on (kKnownGstCrashes) must fail exactly as that bug does,
+// for as long as the installed GStreamer predates the fix.
 #include "support/e2e.h"
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <tuple>
@@ -40,6 +44,97 @@ bool expectedUnsupported(const std::string &call, const std::string &board)
 	if (board.rfind("cedrus", 0) == 0)
 		return true;
 	return board.empty() && call.find("/dev/video1") != std::string::npos;
+}
+
+// Clips that GStreamer itself cannot decode, with the first release that can. The board answers
+// as the kernel does; the crash is in GStreamer and would happen on the real board too.
+struct KnownGstCrash {
+	const char *clip;
+	std::array<int, 3> fixedIn;
+	const char *why;
+};
+
+const KnownGstCrash kKnownGstCrashes[] = {
+	// x265 with WPP: every slice has entry points (num_entry_point_offsets > 0). 1.22.0's
+	// gst_h265_decoder_parse_slice() (libgstcodecs, gsth265decoder.c) calls
+	// gst_h265_slice_hdr_free() right after parsing, which frees and NULLs
+	// entry_point_offset_minus1 but keeps num_entry_point_offsets; rkvdec offers
+	// HEVC_SLICE_PARAMS (a dynamic array, as RKM:rkvdec_hevc_ctrl_descs), so v4l2codecs runs
+	// "frame based with slices" and gst_v4l2_codec_h265_dec_fill_slice_params() reads
+	// entry_point_offset_minus1[i] (NULL) for the first slice: SIGSEGV before any request is
+	// queued. Independent of ENTRY_POINT_OFFSETS (rkvdec has none; cedrus and visl, which have
+	// it, crash the same). Fixed by "codecs: h265: Do not free slice header before using it"
+	// (GStreamer 99435dc4, MR !5503), first in 1.22.10.
+	{"hevc_main_wpp_scaling_176x144.mp4", {1, 22, 10},
+	 "GStreamer < 1.22.10: gst_h265_decoder_parse_slice() frees "
+	 "GstH265SliceHdr.entry_point_offset_minus1 that gst_v4l2_codec_h265_dec_fill_slice_params() "
+	 "then reads (NULL) for WPP slices"},
+};
+
+const KnownGstCrash *knownGstCrash(const std::string &clip)
+{
+	for (const KnownGstCrash &k : kKnownGstCrashes)
+		if (clip == k.clip)
+			return &k;
+	return nullptr;
+}
+
+/// The installed GStreamer's version ("GStreamer 1.22.0" of gst-launch-1.0 --version; core,
+/// base and bad are released together), {0, 0, 0} if unknown.
+std::array<int, 3> gstreamerVersion()
+{
+	RunOptions options;
+	options.argv = {"gst-launch-1.0", "--version"};
+	RunResult r = runProgram(options);
+	std::array<int, 3> v{};
+	size_t at = r.out.find("GStreamer ");
+	if (r.exitCode != 0 || at == std::string::npos ||
+	    std::sscanf(r.out.c_str() + at, "GStreamer %d.%d.%d", &v[0], &v[1], &v[2]) != 3)
+		return {};
+	return v;
+}
+
+std::string versionText(const std::array<int, 3> &v)
+{
+	return std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]);
+}
+
+/// The strace-format lines of the trace file that contain what.
+std::vector<std::string> traceLines(const std::string &trace, const std::string &what)
+{
+	std::vector<std::string> out;
+	std::istringstream lines(trace);
+	std::string line;
+	while (std::getline(lines, line))
+		if (line.find(what) != std::string::npos)
+			out.push_back(line);
+	return out;
+}
+
+/// The run of a clip GStreamer crashes on: the tool ends at once and names the crash, and the
+/// trace shows where: the decoder opened with slice parameters, CAPTURE streaming, no request
+/// queued (the crash is in the first slice's fill_slice_params, before any submission).
+void expectKnownCrash(const KnownGstCrash &known, const RunResult &run, const std::string &trace,
+		      const std::string &log)
+{
+	EXPECT_FALSE(run.timedOut) << "the tool must end at once on a crash (gst-launch --no-fault)";
+	EXPECT_EQ(run.exitCode, 1) << run.describe() << "\n" << run.err << "\n" << log;
+	EXPECT_NE(run.err.find("gst-launch-1.0 was killed by SIGSEGV"), std::string::npos)
+		<< "expected the known GStreamer crash (" << known.why << "):\n" << run.err;
+	EXPECT_NE(run.err.find("gst_v4l2_codec_h265_dec_fill_slice_params"), std::string::npos)
+		<< "the tool does not name the known bug:\n" << run.err;
+	bool slices = false;
+	for (const std::string &line :
+	     traceLines(trace, "VIDIOC_QUERY_EXT_CTRL, {id=V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,"))
+		slices |= line.find("V4L2_CTRL_FLAG_DYNAMIC_ARRAY") != std::string::npos &&
+			  line.size() >= 4 && line.compare(line.size() - 4, 4, " = 0") == 0;
+	EXPECT_TRUE(slices) << "the board did not offer HEVC_SLICE_PARAMS: v4l2codecs would run "
+			       "frame based and not reach fill_slice_params";
+	EXPECT_FALSE(traceLines(trace, "VIDIOC_STREAMON, [V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE]) = 0")
+			     .empty())
+		<< "the crash came before decoding started";
+	EXPECT_TRUE(traceLines(trace, "MEDIA_REQUEST_IOC_QUEUE").empty())
+		<< "a request was queued: the crash is not the one in the first slice's parameters";
 }
 
 std::vector<std::pair<std::string, std::string>> gstEnvironment(const ScratchDir &dir)
@@ -140,9 +235,31 @@ void GstV4l2CodecsTest::TestBody()
 		options.argv.insert(options.argv.begin() + 1, "--runner-flag=" + flag);
 	options.env = gstEnvironment(dir);
 	options.timeoutSeconds = 120;
+	const KnownGstCrash *known = knownGstCrash(file_);
+	std::array<int, 3> version = known ? gstreamerVersion() : std::array<int, 3>{};
+	const bool expectCrash = known && version != std::array<int, 3>{} && version < known->fixedIn;
+	if (expectCrash)
+		options.env.emplace_back("V4L2EMU_TRACE", dir.file("trace.txt") + ",format=strace");
 	RunResult run = runProgram(options);
 	std::string log;
 	readFile(dir.file("gst.log"), &log);
+	if (expectCrash) {
+		std::string trace;
+		readFile(dir.file("trace.txt"), &trace);
+		if (run.exitCode == 0)
+			ADD_FAILURE() << "GStreamer " << versionText(version) << " decoded " << file_
+				      << " although it predates the fix of the known crash ("
+				      << known->why << "): was the fix backported? Update "
+				      << "kKnownGstCrashes.";
+		else
+			expectKnownCrash(*known, run, trace, log);
+		RecordProperty("known_gstreamer_bug", known->why);
+		std::printf("[ KNOWN    ] %s: GStreamer %s crashes as expected: %s\n", file_.c_str(),
+			    versionText(version).c_str(), known->why);
+		if (HasFailure())
+			dir.keep();
+		return;
+	}
 	ASSERT_EQ(run.exitCode, 0) << run.describe() << "\n" << run.err << "\n" << log;
 
 	Json summary;
