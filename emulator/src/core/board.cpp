@@ -355,6 +355,12 @@ Board::~Board() = default;
 std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &options,
 				     std::string *error)
 {
+	if (!engineAvailable(options.engine)) {
+		if (error)
+			*error = "the libavcodec engine is not built (libavcodec-dev missing at "
+				 "configure time)";
+		return nullptr;
+	}
 	for (const BoardSpec &spec : boardSpecs()) {
 		if (name != spec.name)
 			continue;
@@ -375,6 +381,11 @@ std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &
 		*error += ")";
 	}
 	return nullptr;
+}
+
+bool Board::engineAvailable(EngineKind kind)
+{
+	return v4l2emu::engineAvailable(kind);
 }
 
 std::vector<std::string> Board::boardNames()
@@ -424,6 +435,18 @@ int Board::optionsFromEnvironment(BoardOptions *options, std::string *error)
 		if (parseTraceSpec(t, &writers, &msg))
 			return fail("V4L2EMU_TRACE: " + msg);
 		o.trace = t;
+	}
+	if (const char *e = getenv("V4L2EMU_ENGINE")) {
+		std::string v = e;
+		if (v == "synthetic")
+			o.engine = EngineKind::Synthetic;
+		else if (v == "libav")
+			o.engine = EngineKind::Libav;
+		else
+			return fail("V4L2EMU_ENGINE='" + v + "': expected synthetic or libav");
+		if (!engineAvailable(o.engine))
+			return fail("V4L2EMU_ENGINE=libav: this build has no libavcodec engine "
+				    "(libavcodec-dev was not found at configure time)");
 	}
 	if (const char *d = getenv("V4L2EMU_DEV_DIR")) {
 		if (!*d || d[0] != '/')

@@ -29,7 +29,7 @@ uint32_t VideoNode::deviceCaps() const
 MediaDevice::MediaDevice(BoardImpl &board, std::string name, std::string path, uint32_t major,
 			 uint32_t minor)
 	: board_(board), name_(std::move(name)), path_(std::move(path)), major_(major),
-	  minor_(minor), engine_(makeSyntheticEngine())
+	  minor_(minor), engine_(makeEngine(board.options().engine))
 {
 	jobQueue_.reserve(16);
 	if (board_.options().scheduler == SchedulerMode::Threaded)
@@ -347,6 +347,7 @@ void MediaDevice::deviceRun(Context &ctx)
 
 	DecodeJob job;
 	job.jobNumber = running_.number;
+	job.streamId = ctx.id();
 	job.codec = codec;
 	job.controls = &hdl;
 	job.controlsValid = valid;
@@ -363,6 +364,9 @@ void MediaDevice::deviceRun(Context &ctx)
 	}
 	job.references = std::span<const ResolvedReference>(refScratch_.data(), nrefs);
 	DecodeResult result = engine_->decode(job);
+	if (result.diagnostic)
+		board_.addDiagnostic({DiagnosticKind::EngineError, name_, running_.number,
+				      std::string(engine_->name()) + " engine: " + result.diagnostic});
 	running_.signature = result.signature;
 	running_.error = result.error;
 	if (codec && valid && codec->frameIdentity)

@@ -120,6 +120,8 @@ public:
 	void registerRequest(Request *req);
 	void unregisterRequest(Request *req);
 	void setFaults(const FaultPlan &plan);
+	/// A context went away: the engine drops what it kept for its stream.
+	void endStream(uint64_t contextId) { engine_->endStream(contextId); }
 
 private:
 	struct RunningJob {

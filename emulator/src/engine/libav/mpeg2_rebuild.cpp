@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// MPEG-2 (ISO/IEC 13818-2 6.2): the headers the hardware never sees, rebuilt from the three
+// stateless controls, then the slices exactly as queued (hantro and cedrus take them with
+// their start codes: hantro_g1_mpeg2_dec.c starts at bit 0). Every packet carries
+//   sequence_header (6.2.2.1) + sequence_extension (6.2.2.3)
+//   picture_header (6.2.3) + picture_coding_extension (6.2.3.1) + quant_matrix_extension
+// so the software decoder's state follows the controls of each job, as the hardware's
+// registers do. Fields the controls do not carry and that do not change the decoded samples
+// are fixed: aspect ratio 1 (square), frame rate code 3 (25 Hz), bit rate 0x3ffff (VBR),
+// temporal_reference 0, vbv_delay 0xffff, low_delay 0, chroma_420_type = progressive_frame.
+#include "bit_writer.h"
+#include "rebuild.h"
+
+extern "C" {
+#include <libavcodec/codec_id.h>
+}
+
+#include <linux/v4l2-controls.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace v4l2emu::libav {
+
+namespace {
+
+constexpr uint8_t kSequenceHeader = 0xb3, kExtension = 0xb5, kPicture = 0x00;
+constexpr uint32_t kSequenceExtensionId = 1, kQuantMatrixExtensionId = 3,
+		   kPictureCodingExtensionId = 8;
+
+void writeSequence(BitWriter &w, const struct v4l2_ctrl_mpeg2_sequence &seq)
+{
+	w.startCode(kSequenceHeader);
+	w.put(seq.horizontal_size & 0xfff, 12);
+	w.put(seq.vertical_size & 0xfff, 12);
+	w.put(1, 4);			// aspect_ratio_information: square samples
+	w.put(3, 4);			// frame_rate_code: 25 Hz
+	w.put(0x3ffff, 18);		// bit_rate_value (low 18 bits)
+	w.putBit(1);			// marker
+	w.put(seq.vbv_buffer_size & 0x3ff, 10);
+	w.putBit(0);			// constrained_parameters_flag
+	w.putBit(0);			// load_intra_quantiser_matrix (quant_matrix_extension does)
+	w.putBit(0);			// load_non_intra_quantiser_matrix
+	w.startCode(kExtension);
+	w.put(kSequenceExtensionId, 4);
+	w.put(seq.profile_and_level_indication & 0xff, 8);
+	w.putBit(seq.flags & V4L2_MPEG2_SEQ_FLAG_PROGRESSIVE ? 1 : 0);
+	w.put(seq.chroma_format & 3, 2);
+	w.put(seq.horizontal_size >> 12, 2);
+	w.put(seq.vertical_size >> 12, 2);
+	w.put(0xfff, 12);		// bit_rate_extension
+	w.putBit(1);			// marker
+	w.put((seq.vbv_buffer_size >> 10) & 0xff, 8);
+	w.putBit(0);			// low_delay
+	w.put(0, 2);			// frame_rate_extension_n
+	w.put(0, 5);			// frame_rate_extension_d
+}
+
+void writePicture(BitWriter &w, const struct v4l2_ctrl_mpeg2_picture &pic)
+{
+	w.startCode(kPicture);
+	w.put(0, 10);			// temporal_reference
+	w.put(pic.picture_coding_type, 3);
+	w.put(0xffff, 16);		// vbv_delay
+	if (pic.picture_coding_type == V4L2_MPEG2_PIC_CODING_TYPE_P ||
+	    pic.picture_coding_type == V4L2_MPEG2_PIC_CODING_TYPE_B) {
+		w.putBit(0);		// full_pel_forward_vector (MPEG-2: 0)
+		w.put(7, 3);		// forward_f_code (MPEG-2: 7, f_code in the extension)
+	}
+	if (pic.picture_coding_type == V4L2_MPEG2_PIC_CODING_TYPE_B) {
+		w.putBit(0);
+		w.put(7, 3);
+	}
+	w.putBit(0);			// extra_bit_picture
+	w.startCode(kExtension);
+	w.put(kPictureCodingExtensionId, 4);
+	w.put(pic.f_code[0][0] & 0xf, 4);
+	w.put(pic.f_code[0][1] & 0xf, 4);
+	w.put(pic.f_code[1][0] & 0xf, 4);
+	w.put(pic.f_code[1][1] & 0xf, 4);
+	w.put(pic.intra_dc_precision & 3, 2);
+	w.put(pic.picture_structure & 3, 2);
+	auto flag = [&](uint32_t f) { w.putBit(pic.flags & f ? 1 : 0); };
+	flag(V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST);
+	flag(V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT);
+	flag(V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV);
+	flag(V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE);
+	flag(V4L2_MPEG2_PIC_FLAG_INTRA_VLC);
+	flag(V4L2_MPEG2_PIC_FLAG_ALT_SCAN);
+	flag(V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST);
+	flag(V4L2_MPEG2_PIC_FLAG_PROGRESSIVE);	// chroma_420_type
+	flag(V4L2_MPEG2_PIC_FLAG_PROGRESSIVE);	// progressive_frame
+	w.putBit(0);			// composite_display_flag
+}
+
+/// The matrices as the controls hold them (zig-zag scan order, like the bitstream, 6.3.11).
+void writeQuantisation(BitWriter &w, const struct v4l2_ctrl_mpeg2_quantisation &q,
+		       bool chromaMatrices)
+{
+	w.startCode(kExtension);
+	w.put(kQuantMatrixExtensionId, 4);
+	auto matrix = [&](const uint8_t *m) {
+		w.putBit(1);
+		for (int i = 0; i < 64; i++)
+			w.put(m[i], 8);
+	};
+	matrix(q.intra_quantiser_matrix);
+	matrix(q.non_intra_quantiser_matrix);
+	if (chromaMatrices) {	// 4:2:2 and 4:4:4 only; 4:2:0 uses the luma ones
+		matrix(q.chroma_intra_quantiser_matrix);
+		matrix(q.chroma_non_intra_quantiser_matrix);
+	} else {
+		w.putBit(0);
+		w.putBit(0);
+	}
+}
+
+/// The sequence header is repeated only when the sequence control changes: libavcodec resets
+/// its field pairing (and matrices) on every sequence header, which would break a second
+/// field queued in its own job.
+class Mpeg2State final : public RebuildState {
+public:
+	bool emitted = false;
+	struct v4l2_ctrl_mpeg2_sequence last {};
+};
+
+std::unique_ptr<RebuildState> createState()
+{
+	return std::make_unique<Mpeg2State>();
+}
+
+int rebuild(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &packet, const char **why)
+{
+	auto *seq = static_cast<const struct v4l2_ctrl_mpeg2_sequence *>(
+		job.controls->get(V4L2_CID_STATELESS_MPEG2_SEQUENCE));
+	auto *pic = static_cast<const struct v4l2_ctrl_mpeg2_picture *>(
+		job.controls->get(V4L2_CID_STATELESS_MPEG2_PICTURE));
+	auto *quant = static_cast<const struct v4l2_ctrl_mpeg2_quantisation *>(
+		job.controls->get(V4L2_CID_STATELESS_MPEG2_QUANTISATION));
+	if (!seq || !pic || !quant) {
+		*why = "the device has no MPEG-2 sequence, picture or quantisation control";
+		return -EINVAL;
+	}
+	if (!job.bitstream || job.bitstreamSize < 4) {
+		*why = "no slice data in the OUTPUT buffer";
+		return -EINVAL;
+	}
+	BitWriter w(packet);
+	auto *st = static_cast<Mpeg2State *>(state);
+	if (!st->emitted || memcmp(&st->last, seq, sizeof(*seq))) {
+		writeSequence(w, *seq);
+		st->emitted = true;
+		st->last = *seq;
+	}
+	writePicture(w, *pic);
+	writeQuantisation(w, *quant, seq->chroma_format != 1);
+	w.alignZero();
+	packet.insert(packet.end(), job.bitstream, job.bitstream + job.bitstreamSize);
+	return 0;
+}
+
+const Rebuilder kMpeg2Rebuilder = {"mpeg2", AV_CODEC_ID_MPEG2VIDEO, createState, rebuild};
+
+} // namespace
+
+V4L2EMU_REGISTER_REBUILDER(kMpeg2Rebuilder);
+
+} // namespace v4l2emu::libav
