@@ -45,6 +45,10 @@ struct BoardOptions {
 	/// Trace writers installed at creation, "path[,format=native|strace][;...]" (trace.h).
 	std::string trace;
 	EngineKind engine = EngineKind::Synthetic;
+	/// Controls as the jobs see them, tampered on purpose: "id:offset:xor-mask[;...]", e.g.
+	/// "0xa409dd:16:0x10" sets MPEG-2 intra_vlc_format in every job (a driver bug on demand,
+	/// to prove that a conformance comparison fails). Empty: none.
+	std::string controlTamper;
 };
 
 /// Per device counters, for leak checks and benchmarks.
@@ -99,7 +103,7 @@ public:
 	/// Options from the environment: V4L2EMU_KERNEL (6.12|mainline), V4L2EMU_SCHEDULER
 	/// (deterministic|threaded), V4L2EMU_FAULTS (see fault_plan.h), V4L2EMU_DEV_DIR,
 	/// V4L2EMU_TRACE (see trace.h), V4L2EMU_ENGINE (synthetic|libav; libav fails when this
-	/// build has no libavcodec engine).
+	/// build has no libavcodec engine), V4L2EMU_CONTROL_TAMPER (BoardOptions::controlTamper).
 	/// Returns -EINVAL with a message for a malformed value.
 	static int optionsFromEnvironment(BoardOptions *options, std::string *error);
 	static std::vector<std::string> boardNames();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Boards: which decoder instances exist, where their nodes are, and the board-wide tables.
 #include "board_impl.h"
+#include "control_tamper.h"
 
 #include <v4l2emu/trace.h>
 
@@ -355,6 +356,13 @@ Board::~Board() = default;
 std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &options,
 				     std::string *error)
 {
+	std::vector<ControlTamper> tamper;
+	std::string tamperError;
+	if (parseControlTamper(options.controlTamper, &tamper, &tamperError)) {
+		if (error)
+			*error = tamperError;
+		return nullptr;
+	}
 	if (!engineAvailable(options.engine)) {
 		if (error)
 			*error = "the libavcodec engine is not built (libavcodec-dev missing at "
@@ -447,6 +455,13 @@ int Board::optionsFromEnvironment(BoardOptions *options, std::string *error)
 		if (!engineAvailable(o.engine))
 			return fail("V4L2EMU_ENGINE=libav: this build has no libavcodec engine "
 				    "(libavcodec-dev was not found at configure time)");
+	}
+	if (const char *t = getenv("V4L2EMU_CONTROL_TAMPER")) {
+		std::vector<ControlTamper> rules;
+		std::string msg;
+		if (parseControlTamper(t, &rules, &msg))
+			return fail("V4L2EMU_CONTROL_TAMPER: " + msg);
+		o.controlTamper = t;
 	}
 	if (const char *d = getenv("V4L2EMU_DEV_DIR")) {
 		if (!*d || d[0] != '/')

@@ -32,6 +32,8 @@ MediaDevice::MediaDevice(BoardImpl &board, std::string name, std::string path, u
 	  minor_(minor), engine_(makeEngine(board.options().engine))
 {
 	jobQueue_.reserve(16);
+	// Board::create validated the rules.
+	(void)parseControlTamper(board_.options().controlTamper, &tamper_, nullptr);
 	if (board_.options().scheduler == SchedulerMode::Threaded)
 		worker_ = std::thread([this] { workerLoop(); });
 }
@@ -224,7 +226,7 @@ void MediaDevice::tryRun()
 namespace {
 
 /// What the codec needs from the handler, through the codec-facing reader interface.
-bool controlsValidFor(const CodecOps *codec, const ControlHandler &hdl)
+bool controlsValidFor(const CodecOps *codec, const ControlReader &hdl)
 {
 	if (!codec)
 		return false;
@@ -283,7 +285,10 @@ void MediaDevice::deviceRun(Context &ctx)
 	// References (VB2V:vb2_find_buffer: exact ns among CAPTURE buffers with a copied
 	// timestamp) and their identity checks.
 	const CodecOps *codec = ctx.codec();
-	const ControlHandler &hdl = ctx.controls();
+	// The controls as this job sees them (tampered on purpose when the board says so).
+	TamperedControls tampered(ctx.controls(), tamper_, tamperScratch_);
+	const ControlReader &hdl = tamper_.empty() ? static_cast<const ControlReader &>(ctx.controls())
+						   : tampered;
 	bool valid = controlsValidFor(codec, hdl);
 	size_t nrefs = 0;
 	if (codec && valid && codec->collectReferences)

@@ -11,10 +11,6 @@
 // reference the controls name that does not resolve to a decoded frame (the device's checks,
 // media_device.cpp) corrupts the picture in the decoder's own frame, so the pictures that
 // predict from it are wrong too.
-//
-// V4L2EMU_ENGINE_TAMPER=<control id>:<byte offset>:<xor mask>[;...] XORs a byte of a
-// control's payload as the engine sees it: a driver bug on purpose, to prove the conformance
-// comparison can fail (e.g. 0xa409dd:16:0x10 sets MPEG-2 intra_vlc_format).
 #include "engine/engine.h"
 #include "engine/libav/rebuild.h"
 #include "engine/picture.h"
@@ -43,88 +39,6 @@ namespace {
 
 using libav::RebuildState;
 using libav::Rebuilder;
-
-struct Tamper {
-	uint32_t id = 0;
-	uint32_t offset = 0;
-	uint8_t mask = 0;
-};
-
-std::vector<Tamper> parseTamper()
-{
-	std::vector<Tamper> out;
-	const char *env = getenv("V4L2EMU_ENGINE_TAMPER");
-	if (!env)
-		return out;
-	std::string spec = env;
-	size_t start = 0;
-	while (start < spec.size()) {
-		size_t end = spec.find(';', start);
-		std::string rule = spec.substr(start, end == std::string::npos ? std::string::npos
-									: end - start);
-		// id:offset:mask, each in C notation (0x.., decimal).
-		unsigned long values[3] = {};
-		const char *p = rule.c_str();
-		bool ok = true;
-		for (int i = 0; i < 3 && ok; i++) {
-			char *endp = nullptr;
-			errno = 0;
-			values[i] = strtoul(p, &endp, 0);
-			ok = endp != p && errno == 0 && *endp == (i < 2 ? ':' : '\0');
-			p = endp + (i < 2 && ok ? 1 : 0);
-		}
-		if (ok && values[2] && values[2] <= 0xff && values[1] < (1u << 20))
-			out.push_back({static_cast<uint32_t>(values[0]), static_cast<uint32_t>(values[1]),
-				       static_cast<uint8_t>(values[2])});
-		else
-			fprintf(stderr, "v4l2emu: V4L2EMU_ENGINE_TAMPER rule '%s' ignored "
-					"(expected id:offset:mask, e.g. 0xa409dd:16:0x10)\n",
-				rule.c_str());
-		if (end == std::string::npos)
-			break;
-		start = end + 1;
-	}
-	return out;
-}
-
-/// The controls as the engine sees them: the handler's, with the tamper rules applied.
-class TamperedControls final : public ControlReader {
-public:
-	TamperedControls(const ControlReader &base, const std::vector<Tamper> &rules,
-			 std::vector<uint8_t> &scratch)
-		: base_(base), rules_(rules), scratch_(scratch)
-	{
-	}
-	const void *get(uint32_t id, uint32_t *elems) const override
-	{
-		uint32_t n = 0;
-		const void *p = base_.get(id, &n);
-		if (elems)
-			*elems = n;
-		if (!p)
-			return p;
-		const ControlDef *def = standardControl(id);
-		size_t size = def ? static_cast<size_t>(def->elemSize) * (n ? n : 1) : 0;
-		bool touched = false;
-		for (const Tamper &t : rules_) {
-			if (t.id != id || t.offset >= size)
-				continue;
-			if (!touched) {
-				scratch_.assign(static_cast<const uint8_t *>(p),
-						static_cast<const uint8_t *>(p) + size);
-				touched = true;
-			}
-			scratch_[t.offset] ^= t.mask;
-		}
-		return touched ? scratch_.data() : p;
-	}
-	bool wasSet(uint32_t id) const override { return base_.wasSet(id); }
-
-private:
-	const ControlReader &base_;
-	const std::vector<Tamper> &rules_;
-	std::vector<uint8_t> &scratch_;
-};
 
 /// One decode stream: the software decoder and what the rebuilder keeps.
 struct Stream {
@@ -198,8 +112,6 @@ void pack10(const uint16_t *src, size_t count, uint8_t *dst)
 
 class LibavEngine final : public DecodeEngine {
 public:
-	LibavEngine() : tamper_(parseTamper()) {}
-
 	const char *name() const override { return "libav"; }
 
 	DecodeResult decode(const DecodeJob &job) override
@@ -221,13 +133,9 @@ public:
 		if (!stream)
 			return result;
 
-		TamperedControls controls(*job.controls, tamper_, tamperScratch_);
-		DecodeJob seen = job;
-		if (!tamper_.empty())
-			seen.controls = &controls;
 		const char *why = "cannot be expressed as a bitstream";
 		stream->bytes.clear();
-		if (stream->rebuilder->rebuild(stream->state.get(), seen, stream->bytes, &why) < 0)
+		if (stream->rebuilder->rebuild(stream->state.get(), job, stream->bytes, &why) < 0)
 			return fail(result, std::string(job.codec->name) + " rebuilder: " + why);
 		if (stream->bytes.empty())
 			return fail(result, std::string(job.codec->name) + " rebuilder wrote no bytes");
@@ -418,8 +326,6 @@ private:
 
 	std::mutex lock_;
 	std::vector<std::unique_ptr<Stream>> streams_;
-	const std::vector<Tamper> tamper_;
-	std::vector<uint8_t> tamperScratch_;
 	std::vector<uint16_t> row16_;
 	std::string message_;
 };
