@@ -169,7 +169,10 @@ public:
 						    std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(
 							    stream->current->format)) ?: "?") +
 						    " does not fit CAPTURE format");
-		uint64_t sig = mix64(visibleChecksum(layout, job.capture));
+		// The staging planes hold exactly the visible samples written: hashing them names the
+		// picture (and is much cheaper than reading the tiled layout back).
+		uint64_t sig = hashBytes(hashBytes(0x6c696261765f6567ull, stream->y.data(), stream->y.size()),
+					 stream->uv.data(), stream->uv.size());
 		result.signature = sig ? sig : 1;
 		if (sent < 0) {
 			result.error = true;
@@ -282,8 +285,10 @@ private:
 		visibleGeometry(layout, &lumaBytes, &chromaBytes, &chromaRows);
 		uint32_t cw = (width + 1) / 2;
 		uint32_t ch = chroma422 ? height : (height + 1) / 2;
-		s.y.assign(static_cast<size_t>(lumaBytes) * layout.height, 0);
-		s.uv.assign(static_cast<size_t>(chromaBytes) * chromaRows, 0);
+		// Not cleared per job: rows past the decoded picture (a frame smaller than the
+		// CAPTURE format) carry stale samples, as hardware leaves memory it does not write.
+		s.y.resize(static_cast<size_t>(lumaBytes) * layout.height);
+		s.uv.resize(static_cast<size_t>(chromaBytes) * chromaRows);
 		std::vector<uint16_t> &row = row16_;
 		row.resize(2 * static_cast<size_t>(cw) + 4);
 		auto sample = [&](int plane, uint32_t x, uint32_t y) -> uint16_t {
@@ -294,6 +299,23 @@ private:
 			memcpy(&v, p + 2 * x, 2);
 			return packed10 ? v : static_cast<uint16_t>(v >> (desc->comp[0].depth - 8));
 		};
+		if (!deep && !packed10) {
+			// The common case: 8-bit 4:2:0/4:2:2 into NV12/NV16 and their tiled forms.
+			for (uint32_t y = 0; y < height; y++)
+				memcpy(s.y.data() + static_cast<size_t>(y) * lumaBytes,
+				       f->data[0] + static_cast<ptrdiff_t>(y) * f->linesize[0], width);
+			for (uint32_t y = 0; y < ch && y < chromaRows; y++) {
+				uint8_t *dst = s.uv.data() + static_cast<size_t>(y) * chromaBytes;
+				const uint8_t *u = f->data[1] + static_cast<ptrdiff_t>(y) * f->linesize[1];
+				const uint8_t *v = f->data[2] + static_cast<ptrdiff_t>(y) * f->linesize[2];
+				for (uint32_t x = 0; x < cw; x++) {
+					dst[2 * x] = u[x];
+					dst[2 * x + 1] = v[x];
+				}
+			}
+			tileFromNv12(layout, s.y.data(), lumaBytes, s.uv.data(), chromaBytes, capture);
+			return 0;
+		}
 		for (uint32_t y = 0; y < height; y++) {
 			uint8_t *dst = s.y.data() + static_cast<size_t>(y) * lumaBytes;
 			if (packed10) {
