@@ -164,11 +164,13 @@ public:
 				   " reference(s) named by the controls hold no decoded frame";
 			result.diagnostic = message_.c_str();
 		}
-		if (int err = store(*stream, layout, job.capture); err < 0)
-			return fail(result, "libavcodec picture format " +
-						    std::string(av_get_pix_fmt_name(static_cast<AVPixelFormat>(
-							    stream->current->format)) ?: "?") +
-						    " does not fit CAPTURE format");
+		if (store(*stream, layout, job.capture) < 0) {
+			const char *format = av_get_pix_fmt_name(
+				static_cast<AVPixelFormat>(stream->current->format));
+			return fail(result, std::string("libavcodec picture format ") +
+						    (format ? format : "?") +
+						    " does not fit the CAPTURE format");
+		}
 		// The staging planes hold exactly the visible samples written: hashing them names the
 		// picture (and is much cheaper than reading the tiled layout back).
 		uint64_t sig = hashBytes(hashBytes(0x6c696261765f6567ull, stream->y.data(), stream->y.size()),
@@ -185,11 +187,7 @@ public:
 	void endStream(uint64_t streamId) override
 	{
 		std::lock_guard<std::mutex> lk(lock_);
-		streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
-					      [&](const std::unique_ptr<Stream> &s) {
-						      return s->id == streamId;
-					      }),
-			       streams_.end());
+		endStreamLocked(streamId);
 	}
 
 private:
@@ -246,6 +244,8 @@ private:
 		s->ctx->thread_type = 0;
 		s->ctx->opaque = s.get();
 		s->ctx->get_buffer2 = getBuffer;
+		if (rebuilder->configureDecoder)
+			rebuilder->configureDecoder(s->ctx);
 		if (int err = avcodec_open2(s->ctx, decoder, nullptr); err < 0) {
 			fail(*result, "avcodec_open2: " + avError(err));
 			return nullptr;

@@ -36,6 +36,10 @@ struct Rebuilder {
 	/// 0, or -EINVAL with *why set to a static string naming what cannot be expressed.
 	int (*rebuild)(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &packet,
 		       const char **why) = nullptr;
+	/// Optional: adjusts the AVCodecContext (passed as void *, an AVCodecContext *) before
+	/// avcodec_open2, e.g. flags2 |= AV_CODEC_FLAG2_CHUNKS for pictures split over several
+	/// jobs. The engine has already set thread_count 1, get_buffer2 and opaque.
+	void (*configureDecoder)(void *avCodecContext) = nullptr;
 };
 
 /// Registry (constant-initialised, filled by the registrars before main).
