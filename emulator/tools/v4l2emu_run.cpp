@@ -170,9 +170,10 @@ Settings parse(int argc, char **argv)
 		} else if (name == "--engine") {
 			if (!oneOf(value, {"synthetic", "libav"}))
 				usageError("--engine '" + value + "': expected synthetic or libav");
+			std::string why;
 			if (value == "libav" &&
-			    !v4l2emu::Board::engineAvailable(v4l2emu::EngineKind::Libav))
-				usageError("--engine libav: this build has no libavcodec engine");
+			    !v4l2emu::Board::engineAvailable(v4l2emu::EngineKind::Libav, &why))
+				usageError("--engine libav: " + why);
 			s.env.emplace_back("V4L2EMU_ENGINE", value);
 		} else if (name == "--faults") {
 			v4l2emu::FaultPlan plan;

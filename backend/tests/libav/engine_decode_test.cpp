@@ -152,8 +152,9 @@ void EngineStreamTest::TestBody()
 	EXPECT_TRUE(bad.str().empty()) << "board diagnostics:" << bad.str();
 	for (const v4l2emu::DecodedFrame &f : board->decodedFrames()) {
 		EXPECT_NE(f.signature, 0u) << "job " << f.job << " recorded an all-zero picture";
-		if (board_ == "cedrus-tiled")
+		if (board_ == "cedrus-tiled") {
 			EXPECT_EQ(f.pixelformat, static_cast<uint32_t>(V4L2_PIX_FMT_NV12_32L32));
+		}
 	}
 }
 

@@ -107,8 +107,9 @@ public:
 	/// Returns -EINVAL with a message for a malformed value.
 	static int optionsFromEnvironment(BoardOptions *options, std::string *error);
 	static std::vector<std::string> boardNames();
-	/// Whether this build has the engine (the libavcodec one is optional).
-	static bool engineAvailable(EngineKind kind);
+	/// Whether the engine can be used (the libavcodec one is optional and loaded on first
+	/// use); *why says what is missing.
+	static bool engineAvailable(EngineKind kind, std::string *why = nullptr);
 
 	~Board();
 	Board(const Board &) = delete;

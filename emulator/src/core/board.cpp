@@ -363,10 +363,9 @@ std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &
 			*error = tamperError;
 		return nullptr;
 	}
-	if (!engineAvailable(options.engine)) {
+	if (std::string why; !v4l2emu::engineAvailable(options.engine, &why)) {
 		if (error)
-			*error = "the libavcodec engine is not built (libavcodec-dev missing at "
-				 "configure time)";
+			*error = why;
 		return nullptr;
 	}
 	for (const BoardSpec &spec : boardSpecs()) {
@@ -391,9 +390,9 @@ std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &
 	return nullptr;
 }
 
-bool Board::engineAvailable(EngineKind kind)
+bool Board::engineAvailable(EngineKind kind, std::string *why)
 {
-	return v4l2emu::engineAvailable(kind);
+	return v4l2emu::engineAvailable(kind, why);
 }
 
 std::vector<std::string> Board::boardNames()
@@ -452,9 +451,9 @@ int Board::optionsFromEnvironment(BoardOptions *options, std::string *error)
 			o.engine = EngineKind::Libav;
 		else
 			return fail("V4L2EMU_ENGINE='" + v + "': expected synthetic or libav");
-		if (!engineAvailable(o.engine))
-			return fail("V4L2EMU_ENGINE=libav: this build has no libavcodec engine "
-				    "(libavcodec-dev was not found at configure time)");
+		std::string why;
+		if (!v4l2emu::engineAvailable(o.engine, &why))
+			return fail("V4L2EMU_ENGINE=libav: " + why);
 	}
 	if (const char *t = getenv("V4L2EMU_CONTROL_TAMPER")) {
 		std::vector<ControlTamper> rules;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace v4l2emu {
@@ -67,12 +68,15 @@ public:
 /// the codec's current control values, the bitstream and the referenced frames' signatures.
 std::unique_ptr<DecodeEngine> makeSyntheticEngine();
 
-/// The engine of a board option (engine_factory.cpp). The libavcodec engine is only built
-/// when libavcodec was found (V4L2EMU_HAVE_LIBAV); otherwise engineAvailable says no and
-/// makeEngine falls back to the synthetic engine.
-bool engineAvailable(EngineKind kind);
+/// The engine of a board option (engine_factory.cpp). The libavcodec engine lives in
+/// libv4l2emu_libav.so (built when libavcodec was found), loaded on first use from beside
+/// libv4l2emu.so; engineAvailable says whether that worked (*why: what failed) and makeEngine
+/// falls back to the synthetic engine when it did not (Board::create refuses that case first).
+bool engineAvailable(EngineKind kind, std::string *why = nullptr);
 std::unique_ptr<DecodeEngine> makeEngine(EngineKind kind);
-/// Defined in engine/libav/libav_engine.cpp when built.
-std::unique_ptr<DecodeEngine> makeLibavEngine();
+
+/// The entry point libv4l2emu_libav.so exports (engine/libav/libav_engine.cpp).
+extern "C" using MakeLibavEngineFn = DecodeEngine *();
+#define V4L2EMU_LIBAV_ENTRY "v4l2emu_make_libav_engine"
 
 } // namespace v4l2emu

@@ -35,10 +35,10 @@ extern "C" {
 
 namespace v4l2emu {
 
-namespace {
-
 using libav::RebuildState;
 using libav::Rebuilder;
+
+namespace {
 
 /// One decode stream: the software decoder and what the rebuilder keeps.
 struct Stream {
@@ -109,6 +109,8 @@ void pack10(const uint16_t *src, size_t count, uint8_t *dst)
 			dst[i / 4 * 5 + k] = static_cast<uint8_t>(bits >> (8 * k));
 	}
 }
+
+} // namespace
 
 class LibavEngine final : public DecodeEngine {
 public:
@@ -352,11 +354,10 @@ private:
 	std::string message_;
 };
 
-} // namespace
-
-std::unique_ptr<DecodeEngine> makeLibavEngine()
-{
-	return std::make_unique<LibavEngine>();
-}
-
 } // namespace v4l2emu
+
+/// What libv4l2emu looks up after loading this library (engine_factory.cpp).
+extern "C" __attribute__((visibility("default"))) v4l2emu::DecodeEngine *v4l2emu_make_libav_engine()
+{
+	return new v4l2emu::LibavEngine();
+}
