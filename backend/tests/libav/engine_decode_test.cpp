@@ -22,6 +22,7 @@ extern "C" {
 #include <libavutil/mem.h>
 }
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -183,6 +184,71 @@ std::string testName(const std::string &file)
 	}
 	return true;
 }();
+
+} // namespace
+} // namespace v4l2va::test
+
+namespace v4l2va::test {
+namespace {
+
+/// The MPEG-2 controls of one picture, for calling the rebuilder directly.
+class Mpeg2Controls final : public v4l2emu::ControlReader {
+public:
+	struct v4l2_ctrl_mpeg2_sequence seq {};
+	struct v4l2_ctrl_mpeg2_picture pic {};
+	struct v4l2_ctrl_mpeg2_quantisation quant {};
+	const void *get(uint32_t id, uint32_t *elems) const override
+	{
+		if (elems)
+			*elems = 1;
+		switch (id) {
+		case V4L2_CID_STATELESS_MPEG2_SEQUENCE: return &seq;
+		case V4L2_CID_STATELESS_MPEG2_PICTURE: return &pic;
+		case V4L2_CID_STATELESS_MPEG2_QUANTISATION: return &quant;
+		default: return nullptr;
+		}
+	}
+	bool wasSet(uint32_t) const override { return true; }
+};
+
+// Decode order I0 P1 B2 (refs I0, P1) P3 (ref P1): the rebuilder follows the anchors the
+// bitstream makes the decoder use and says when the controls name other pictures.
+TEST(Mpeg2Rebuilder, ReferencesOtherThanTheDecodersAnchorsAreReported)
+{
+	const v4l2emu::libav::Rebuilder *r = v4l2emu::libav::findRebuilder("mpeg2");
+	ASSERT_NE(r, nullptr);
+	auto state = r->createState();
+	Mpeg2Controls c;
+	c.seq = {176, 144, 0, 0x48, 1, V4L2_MPEG2_SEQ_FLAG_PROGRESSIVE};
+	c.pic.picture_structure = V4L2_MPEG2_PIC_FRAME;
+	const uint8_t slice[] = {0, 0, 1, 1, 0x12, 0x34};
+	v4l2emu::DecodeJob job;
+	job.controls = &c;
+	job.bitstream = slice;
+	job.bitstreamSize = sizeof(slice);
+	std::vector<uint8_t> packet;
+	auto run = [&](uint64_t ts, uint8_t type, uint64_t fwd, uint64_t bwd, const char **why) {
+		job.timestampNs = ts;
+		c.pic.picture_coding_type = type;
+		c.pic.forward_ref_ts = fwd;
+		c.pic.backward_ref_ts = bwd;
+		packet.clear();
+		return r->rebuild(state.get(), job, packet, why);
+	};
+	const char *why = nullptr;
+	EXPECT_EQ(run(1000, V4L2_MPEG2_PIC_CODING_TYPE_I, 0, 0, &why), 0);
+	// Sequence header (once), picture header, extensions, then the slice as queued.
+	ASSERT_GE(packet.size(), sizeof(slice) + 12);
+	EXPECT_EQ(packet[3], 0xb3);
+	EXPECT_TRUE(std::equal(std::end(slice) - sizeof(slice), std::end(slice), packet.end() - sizeof(slice)));
+	EXPECT_EQ(run(2000, V4L2_MPEG2_PIC_CODING_TYPE_P, 1000, 0, &why), 0);
+	EXPECT_NE(packet[3], 0xb3) << "the unchanged sequence header is not repeated";
+	EXPECT_EQ(run(3000, V4L2_MPEG2_PIC_CODING_TYPE_B, 1000, 2000, &why), 0);
+	EXPECT_EQ(run(3100, V4L2_MPEG2_PIC_CODING_TYPE_B, 2000, 1000, &why), 1) << "swapped";
+	EXPECT_NE(std::string(why).find("B picture"), std::string::npos) << why;
+	EXPECT_EQ(run(4000, V4L2_MPEG2_PIC_CODING_TYPE_P, 1000, 0, &why), 1) << "not the latest anchor";
+	EXPECT_EQ(run(5000, V4L2_MPEG2_PIC_CODING_TYPE_P, 4000, 0, &why), 0) << "P4000 was an anchor";
+}
 
 } // namespace
 } // namespace v4l2va::test

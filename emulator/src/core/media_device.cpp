@@ -353,6 +353,7 @@ void MediaDevice::deviceRun(Context &ctx)
 	DecodeJob job;
 	job.jobNumber = running_.number;
 	job.streamId = ctx.id();
+	job.timestampNs = src->timestampNs;
 	job.codec = codec;
 	job.controls = &hdl;
 	job.controlsValid = valid;

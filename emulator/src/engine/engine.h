@@ -30,6 +30,7 @@ struct DecodeJob {
 	/// The decode stream (m2m context) the job belongs to: engines that keep decoder state
 	/// between jobs (the libavcodec engine) key it by this; unique per device.
 	uint64_t streamId = 0;
+	uint64_t timestampNs = 0;	///< the OUTPUT buffer's timestamp (what references name)
 	const CodecOps *codec = nullptr;	///< codec of the OUTPUT format (nullptr: none)
 	const ControlReader *controls = nullptr;
 	/// The controls of the OUTPUT codec are present and usable; false makes hardware

@@ -137,8 +137,10 @@ public:
 
 		const char *why = "cannot be expressed as a bitstream";
 		stream->bytes.clear();
-		if (stream->rebuilder->rebuild(stream->state.get(), job, stream->bytes, &why) < 0)
+		int rebuilt = stream->rebuilder->rebuild(stream->state.get(), job, stream->bytes, &why);
+		if (rebuilt < 0)
 			return fail(result, std::string(job.codec->name) + " rebuilder: " + why);
+		const char *wrongReferences = rebuilt > 0 ? why : nullptr;
 		if (stream->bytes.empty())
 			return fail(result, std::string(job.codec->name) + " rebuilder wrote no bytes");
 
@@ -160,10 +162,11 @@ public:
 		size_t unresolved = 0;
 		for (const ResolvedReference &r : job.references)
 			unresolved += r.signature == 0;
-		if (unresolved) {
+		if (unresolved || wrongReferences) {
 			corrupt(stream->current);
-			message_ = "picture corrupted: " + std::to_string(unresolved) +
-				   " reference(s) named by the controls hold no decoded frame";
+			message_ = unresolved ? "picture corrupted: " + std::to_string(unresolved) +
+							" reference(s) named by the controls hold no decoded frame"
+					      : std::string("picture corrupted: ") + wrongReferences;
 			result.diagnostic = message_.c_str();
 		}
 		if (store(*stream, layout, job.capture) < 0) {

@@ -118,11 +118,53 @@ void writeQuantisation(BitWriter &w, const struct v4l2_ctrl_mpeg2_quantisation &
 /// The sequence header is repeated only when the sequence control changes: libavcodec resets
 /// its field pairing (and matrices) on every sequence header, which would break a second
 /// field queued in its own job.
+///
+/// It also follows the anchors (I and P pictures) the software decoder will predict from
+/// (ISO/IEC 13818-2 7.6.3: P from the latest anchor, B from the two latest) by their
+/// timestamps, to tell when the controls name other pictures.
 class Mpeg2State final : public RebuildState {
 public:
 	bool emitted = false;
 	struct v4l2_ctrl_mpeg2_sequence last {};
+	uint64_t anchors[2] = {};	///< [0] older, [1] latest
+	unsigned anchorCount = 0;
+	uint64_t lastTimestamp = 0;	///< of the previous job (a field pair shares one)
+	bool lastWasField = false;
 };
+
+/// 1 when the references the picture control names are not the decoder's anchors.
+int checkReferences(Mpeg2State &st, const DecodeJob &job, const struct v4l2_ctrl_mpeg2_picture &pic,
+		    const char **why)
+{
+	bool field = pic.picture_structure != V4L2_MPEG2_PIC_FRAME;
+	bool secondField = field && st.lastWasField && st.lastTimestamp == job.timestampNs;
+	int wrong = 0;
+	// A second field may predict from the first field of its own frame.
+	auto isAnchor = [&](uint64_t ts, unsigned which) {
+		return ts == st.anchors[which] || (secondField && ts == job.timestampNs);
+	};
+	if (pic.picture_coding_type == V4L2_MPEG2_PIC_CODING_TYPE_P && st.anchorCount >= 1 &&
+	    !isAnchor(pic.forward_ref_ts, 1)) {
+		*why = "the P picture's forward reference is not the latest I/P picture, which the "
+		       "bitstream makes the decoder predict from";
+		wrong = 1;
+	}
+	if (pic.picture_coding_type == V4L2_MPEG2_PIC_CODING_TYPE_B && st.anchorCount >= 2 &&
+	    (pic.forward_ref_ts != st.anchors[0] || pic.backward_ref_ts != st.anchors[1])) {
+		*why = "the B picture's references are not the two latest I/P pictures (forward: the "
+		       "older, backward: the latest), which the bitstream makes the decoder use";
+		wrong = 1;
+	}
+	bool anchor = pic.picture_coding_type != V4L2_MPEG2_PIC_CODING_TYPE_B;
+	if (anchor && !secondField) {
+		st.anchors[0] = st.anchors[1];
+		st.anchors[1] = job.timestampNs;
+		st.anchorCount = st.anchorCount < 2 ? st.anchorCount + 1 : 2;
+	}
+	st.lastTimestamp = job.timestampNs;
+	st.lastWasField = field && !secondField;
+	return wrong;
+}
 
 std::unique_ptr<RebuildState> createState()
 {
@@ -145,8 +187,9 @@ int rebuild(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &pac
 		*why = "no slice data in the OUTPUT buffer";
 		return -EINVAL;
 	}
-	BitWriter w(packet);
 	auto *st = static_cast<Mpeg2State *>(state);
+	int wrongReferences = checkReferences(*st, job, *pic, why);
+	BitWriter w(packet);
 	if (!st->emitted || memcmp(&st->last, seq, sizeof(*seq))) {
 		writeSequence(w, *seq);
 		st->emitted = true;
@@ -156,7 +199,7 @@ int rebuild(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &pac
 	writeQuantisation(w, *quant, seq->chroma_format != 1);
 	w.alignZero();
 	packet.insert(packet.end(), job.bitstream, job.bitstream + job.bitstreamSize);
-	return 0;
+	return wrongReferences;
 }
 
 const Rebuilder kMpeg2Rebuilder = {"mpeg2", AV_CODEC_ID_MPEG2VIDEO, createState, rebuild};
