@@ -252,3 +252,81 @@ TEST(Mpeg2Rebuilder, ReferencesOtherThanTheDecodersAnchorsAreReported)
 
 } // namespace
 } // namespace v4l2va::test
+
+namespace v4l2va::test {
+namespace {
+
+class Vp9Controls final : public v4l2emu::ControlReader {
+public:
+	struct v4l2_ctrl_vp9_frame frame {};
+	const void *get(uint32_t id, uint32_t *elems) const override
+	{
+		if (elems)
+			*elems = 1;
+		return id == V4L2_CID_STATELESS_VP9_FRAME ? &frame : nullptr;
+	}
+	bool wasSet(uint32_t) const override { return true; }
+};
+
+/// The start of a VP9 profile 0 uncompressed header (6.2): a key frame, or a shown inter
+/// frame with refresh_frame_flags and ref_frame_idx[3].
+std::vector<uint8_t> vp9Header(bool key, uint8_t refresh, const uint8_t refIdx[3])
+{
+	std::vector<bool> bits = {true, false, false, false, false, !key, true, false};
+	auto put = [&](uint32_t v, int n) {
+		for (int i = n - 1; i >= 0; i--)
+			bits.push_back((v >> i) & 1);
+	};
+	if (key) {
+		put(0x498342, 24);
+	} else {
+		put(0, 2);	// reset_frame_context
+		put(refresh, 8);
+		for (int i = 0; i < 3; i++) {
+			put(refIdx[i], 3);
+			put(0, 1);
+		}
+	}
+	std::vector<uint8_t> out((bits.size() + 7) / 8 + 8, 0);
+	for (size_t i = 0; i < bits.size(); i++)
+		if (bits[i])
+			out[i / 8] |= static_cast<uint8_t>(0x80 >> (i % 8));
+	return out;
+}
+
+// Slots: key frame K (ts 1) fills all 8; inter frame A (ts 2) refreshes slot 0. A frame whose
+// header predicts from slots 0/1/2 must name A, K, K in the control.
+TEST(Vp9Rebuilder, ReferencesOtherThanTheHeadersSlotsAreReported)
+{
+	const v4l2emu::libav::Rebuilder *r = v4l2emu::libav::findRebuilder("vp9");
+	ASSERT_NE(r, nullptr);
+	auto state = r->createState();
+	Vp9Controls c;
+	v4l2emu::DecodeJob job;
+	job.controls = &c;
+	std::vector<uint8_t> packet;
+	const char *why = nullptr;
+	auto run = [&](uint64_t ts, const std::vector<uint8_t> &frame, uint64_t last, uint64_t golden,
+		       uint64_t alt) {
+		job.timestampNs = ts;
+		job.bitstream = frame.data();
+		job.bitstreamSize = frame.size();
+		c.frame.last_frame_ts = last;
+		c.frame.golden_frame_ts = golden;
+		c.frame.alt_frame_ts = alt;
+		packet.clear();
+		int ret = r->rebuild(state.get(), job, packet, &why);
+		EXPECT_EQ(packet, frame) << "the frame goes to the decoder as queued";
+		return ret;
+	};
+	const uint8_t slots012[3] = {0, 1, 2};
+	EXPECT_EQ(run(1, vp9Header(true, 0, slots012), 0, 0, 0), 0);
+	EXPECT_EQ(run(2, vp9Header(false, 0x01, slots012), 1, 1, 1), 0);
+	EXPECT_EQ(run(3, vp9Header(false, 0x00, slots012), 2, 1, 1), 0);
+	EXPECT_EQ(run(4, vp9Header(false, 0x00, slots012), 1, 1, 1), 1) << "last is slot 0 = ts 2";
+	EXPECT_NE(std::string(why).find("ref_frame_idx"), std::string::npos) << why;
+	EXPECT_EQ(run(5, vp9Header(false, 0x00, slots012), 2, 2, 1), 1) << "golden is slot 1 = ts 1";
+}
+
+} // namespace
+} // namespace v4l2va::test
