@@ -58,6 +58,9 @@ Options:
                         kernel behaviour (default: the board's, mainline)
   --scheduler deterministic|threaded
                         when decode jobs run (default: deterministic)
+  --engine synthetic|libav
+                        what writes the pictures (default: synthetic): libav decodes for real
+                        with libavcodec from what the hardware receives (if this build has it)
   --faults PLAN         fault plan, e.g. 'ioctl=VIDIOC_QBUF,nth=3,errno=EIO;decode=hang,nth=2'
                         (syntax: emulator/include/v4l2emu/fault_plan.h)
   --dev-dir DIR         directory the nodes appear in (default: /dev; sysfs lookups such as
@@ -74,7 +77,8 @@ Options:
   -h, --help            this text
 
 Environment set for PROGRAM: LD_PRELOAD, LIBVA_DRIVER_NAME=v4l2_request, LIBVA_DRIVERS_PATH,
-V4L2EMU_BOARD and, for the options given, V4L2EMU_KERNEL, V4L2EMU_SCHEDULER, V4L2EMU_FAULTS,
+V4L2EMU_BOARD and, for the options given, V4L2EMU_KERNEL, V4L2EMU_SCHEDULER, V4L2EMU_ENGINE,
+V4L2EMU_FAULTS,
 V4L2EMU_DEV_DIR, V4L2EMU_SUMMARY, V4L2EMU_PRELOAD_LOG. V4L2VA_EMULATED_BOARD is removed (it
 would make the driver create a board of its own instead of using the preload's).
 Exit status: PROGRAM's, 2 for a bad command line, 127 if PROGRAM cannot be run.
@@ -140,7 +144,8 @@ Settings parse(int argc, char **argv)
 			name = std::string(arg.substr(0, eq));
 			value = std::string(arg.substr(eq + 1));
 		} else {
-			if (!oneOf(name, {"--board", "--kernel", "--scheduler", "--faults", "--dev-dir",
+			if (!oneOf(name, {"--board", "--kernel", "--scheduler", "--engine", "--faults",
+					  "--dev-dir",
 					  "--driver-dir", "--summary", "--log", "--preload"}))
 				usageError("unknown option '" + name + "'");
 			if (i + 1 >= argc)
@@ -162,6 +167,14 @@ Settings parse(int argc, char **argv)
 			if (!oneOf(value, {"deterministic", "threaded"}))
 				usageError("--scheduler '" + value + "': expected deterministic or threaded");
 			s.env.emplace_back("V4L2EMU_SCHEDULER", value);
+		} else if (name == "--engine") {
+			if (!oneOf(value, {"synthetic", "libav"}))
+				usageError("--engine '" + value + "': expected synthetic or libav");
+			std::string why;
+			if (value == "libav" &&
+			    !v4l2emu::Board::engineAvailable(v4l2emu::EngineKind::Libav, &why))
+				usageError("--engine libav: " + why);
+			s.env.emplace_back("V4L2EMU_ENGINE", value);
 		} else if (name == "--faults") {
 			v4l2emu::FaultPlan plan;
 			std::string error;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Stand-in for the libav engine's rebuilder registry (registerRebuilder / findRebuilder of
-// rebuild.h) so the rebuilders link before the engine does; drop it once the engine is in.
+// rebuild.h) for the rebuild tests, which link the rebuilders as objects without the engine
+// library (libv4l2emu_libav.so) that holds the real one.
 #include "engine/libav/rebuild.h"
 
 #include <cstring>

@@ -25,6 +25,11 @@ enum class SchedulerMode {
 	Threaded,	///< jobs complete on a worker thread, like an interrupt
 };
 
+/// What writes the pictures (emulator/src/engine/): the synthetic engine renders a picture
+/// per signature (fast, the default); the libavcodec engine decodes for real from exactly
+/// what the hardware receives (bit-exact with a software decode when the inputs are right).
+enum class EngineKind { Synthetic, Libav };
+
 struct BoardOptions {
 	KernelVersion kernel = KernelVersion::Mainline;
 	SchedulerMode scheduler = SchedulerMode::Deterministic;
@@ -39,6 +44,11 @@ struct BoardOptions {
 	unsigned decodeDelayUs = 0;
 	/// Trace writers installed at creation, "path[,format=native|strace][;...]" (trace.h).
 	std::string trace;
+	EngineKind engine = EngineKind::Synthetic;
+	/// Controls as the jobs see them, tampered on purpose: "id:offset:xor-mask[;...]", e.g.
+	/// "0xa409dd:16:0x10" sets MPEG-2 intra_vlc_format in every job (a driver bug on demand,
+	/// to prove that a conformance comparison fails). Empty: none.
+	std::string controlTamper;
 };
 
 /// Per device counters, for leak checks and benchmarks.
@@ -92,10 +102,14 @@ public:
 					     std::string *error = nullptr);
 	/// Options from the environment: V4L2EMU_KERNEL (6.12|mainline), V4L2EMU_SCHEDULER
 	/// (deterministic|threaded), V4L2EMU_FAULTS (see fault_plan.h), V4L2EMU_DEV_DIR,
-	/// V4L2EMU_TRACE (see trace.h).
+	/// V4L2EMU_TRACE (see trace.h), V4L2EMU_ENGINE (synthetic|libav; libav fails when this
+	/// build has no libavcodec engine), V4L2EMU_CONTROL_TAMPER (BoardOptions::controlTamper).
 	/// Returns -EINVAL with a message for a malformed value.
 	static int optionsFromEnvironment(BoardOptions *options, std::string *error);
 	static std::vector<std::string> boardNames();
+	/// Whether the engine can be used (the libavcodec one is optional and loaded on first
+	/// use); *why says what is missing.
+	static bool engineAvailable(EngineKind kind, std::string *why = nullptr);
 
 	~Board();
 	Board(const Board &) = delete;

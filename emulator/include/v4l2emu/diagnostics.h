@@ -17,6 +17,8 @@ enum class DiagnosticKind {
 	ForeignControls,	///< a request's controls were set through another open (never applied)
 	UnsupportedCall,	///< a call the emulator does not implement (ENOTTY/EINVAL returned)
 	Fault,			///< an injected fault fired
+	EngineError,		///< the decode engine could not decode the job (libavcodec engine:
+				///< no rebuilder for the codec, inputs not expressible, decoder error)
 };
 
 const char *toString(DiagnosticKind kind);

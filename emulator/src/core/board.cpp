@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Boards: which decoder instances exist, where their nodes are, and the board-wide tables.
 #include "board_impl.h"
+#include "control_tamper.h"
 
 #include <v4l2emu/trace.h>
 
@@ -358,6 +359,18 @@ Board::~Board() = default;
 std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &options,
 				     std::string *error)
 {
+	std::vector<ControlTamper> tamper;
+	std::string tamperError;
+	if (parseControlTamper(options.controlTamper, &tamper, &tamperError)) {
+		if (error)
+			*error = tamperError;
+		return nullptr;
+	}
+	if (std::string why; !v4l2emu::engineAvailable(options.engine, &why)) {
+		if (error)
+			*error = why;
+		return nullptr;
+	}
 	for (const BoardSpec &spec : boardSpecs()) {
 		if (name != spec.name)
 			continue;
@@ -378,6 +391,11 @@ std::unique_ptr<Board> Board::create(std::string_view name, const BoardOptions &
 		*error += ")";
 	}
 	return nullptr;
+}
+
+bool Board::engineAvailable(EngineKind kind, std::string *why)
+{
+	return v4l2emu::engineAvailable(kind, why);
 }
 
 std::vector<std::string> Board::boardNames()
@@ -427,6 +445,25 @@ int Board::optionsFromEnvironment(BoardOptions *options, std::string *error)
 		if (parseTraceSpec(t, &writers, &msg))
 			return fail("V4L2EMU_TRACE: " + msg);
 		o.trace = t;
+	}
+	if (const char *e = getenv("V4L2EMU_ENGINE")) {
+		std::string v = e;
+		if (v == "synthetic")
+			o.engine = EngineKind::Synthetic;
+		else if (v == "libav")
+			o.engine = EngineKind::Libav;
+		else
+			return fail("V4L2EMU_ENGINE='" + v + "': expected synthetic or libav");
+		std::string why;
+		if (!v4l2emu::engineAvailable(o.engine, &why))
+			return fail("V4L2EMU_ENGINE=libav: " + why);
+	}
+	if (const char *t = getenv("V4L2EMU_CONTROL_TAMPER")) {
+		std::vector<ControlTamper> rules;
+		std::string msg;
+		if (parseControlTamper(t, &rules, &msg))
+			return fail("V4L2EMU_CONTROL_TAMPER: " + msg);
+		o.controlTamper = t;
 	}
 	if (const char *d = getenv("V4L2EMU_DEV_DIR")) {
 		if (!*d || d[0] != '/')

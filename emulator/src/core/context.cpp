@@ -118,6 +118,7 @@ void Context::release()
 	output_.release();
 	capture_.release();
 	device().dropHandlerFromRequests(*controls_);
+	device().endStream(id_);
 }
 
 } // namespace v4l2emu

@@ -14,6 +14,7 @@ const char *toString(DiagnosticKind kind)
 	case DiagnosticKind::ForeignControls: return "foreign-controls";
 	case DiagnosticKind::UnsupportedCall: return "unsupported-call";
 	case DiagnosticKind::Fault: return "fault";
+	case DiagnosticKind::EngineError: return "engine-error";
 	}
 	return "unknown";
 }

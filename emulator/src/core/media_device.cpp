@@ -29,9 +29,11 @@ uint32_t VideoNode::deviceCaps() const
 MediaDevice::MediaDevice(BoardImpl &board, std::string name, std::string path, uint32_t major,
 			 uint32_t minor)
 	: board_(board), name_(std::move(name)), path_(std::move(path)), major_(major),
-	  minor_(minor), engine_(makeSyntheticEngine())
+	  minor_(minor), engine_(makeEngine(board.options().engine))
 {
 	jobQueue_.reserve(16);
+	// Board::create validated the rules.
+	(void)parseControlTamper(board_.options().controlTamper, &tamper_, nullptr);
 	if (board_.options().scheduler == SchedulerMode::Threaded)
 		worker_ = std::thread([this] { workerLoop(); });
 }
@@ -224,7 +226,7 @@ void MediaDevice::tryRun()
 namespace {
 
 /// What the codec needs from the handler, through the codec-facing reader interface.
-bool controlsValidFor(const CodecOps *codec, const ControlHandler &hdl)
+bool controlsValidFor(const CodecOps *codec, const ControlReader &hdl)
 {
 	if (!codec)
 		return false;
@@ -283,7 +285,10 @@ void MediaDevice::deviceRun(Context &ctx)
 	// References (VB2V:vb2_find_buffer: exact ns among CAPTURE buffers with a copied
 	// timestamp) and their identity checks.
 	const CodecOps *codec = ctx.codec();
-	const ControlHandler &hdl = ctx.controls();
+	// The controls as this job sees them (tampered on purpose when the board says so).
+	TamperedControls tampered(ctx.controls(), tamper_, tamperScratch_);
+	const ControlReader &hdl = tamper_.empty() ? static_cast<const ControlReader &>(ctx.controls())
+						   : tampered;
 	bool valid = controlsValidFor(codec, hdl);
 	size_t nrefs = 0;
 	if (codec && valid && codec->collectReferences)
@@ -347,6 +352,8 @@ void MediaDevice::deviceRun(Context &ctx)
 
 	DecodeJob job;
 	job.jobNumber = running_.number;
+	job.streamId = ctx.id();
+	job.timestampNs = src->timestampNs;
 	job.codec = codec;
 	job.controls = &hdl;
 	job.controlsValid = valid;
@@ -363,6 +370,9 @@ void MediaDevice::deviceRun(Context &ctx)
 	}
 	job.references = std::span<const ResolvedReference>(refScratch_.data(), nrefs);
 	DecodeResult result = engine_->decode(job);
+	if (result.diagnostic)
+		board_.addDiagnostic({DiagnosticKind::EngineError, name_, running_.number,
+				      std::string(engine_->name()) + " engine: " + result.diagnostic});
 	running_.signature = result.signature;
 	running_.error = result.error;
 	if (codec && valid && codec->frameIdentity)

@@ -10,6 +10,7 @@
 #include "request.h"
 
 #include "drivers/driver_profile.h"
+#include "control_tamper.h"
 #include "engine/engine.h"
 
 #include <v4l2emu/board.h>
@@ -120,6 +121,8 @@ public:
 	void registerRequest(Request *req);
 	void unregisterRequest(Request *req);
 	void setFaults(const FaultPlan &plan);
+	/// A context went away: the engine drops what it kept for its stream.
+	void endStream(uint64_t contextId) { engine_->endStream(contextId); }
 
 private:
 	struct RunningJob {
@@ -159,6 +162,8 @@ private:
 	bool hasRunning_ = false;
 	bool scheduling_ = false;
 	std::unique_ptr<DecodeEngine> engine_;
+	std::vector<ControlTamper> tamper_;	///< BoardOptions::controlTamper
+	std::vector<std::vector<uint8_t>> tamperScratch_;
 	std::array<ResolvedReference, 40> refScratch_{};
 	std::array<ReferenceClaim, 40> claimScratch_{};
 

@@ -300,6 +300,45 @@ void detileToNv12(const PictureLayout &l, const uint8_t *src, uint8_t *dstY, uin
 		}
 }
 
+void tileFromNv12(const PictureLayout &l, const uint8_t *srcY, uint32_t srcYStride,
+		  const uint8_t *srcUV, uint32_t srcUVStride, uint8_t *dst)
+{
+	Geometry g = geometry(l);
+	if (isLinearSemiPlanar(l.fourcc)) {
+		for (uint32_t y = 0; y < l.height; y++)
+			memcpy(dst + static_cast<size_t>(y) * l.bytesperline,
+			       srcY + static_cast<size_t>(y) * srcYStride, g.lumaBytes);
+		for (uint32_t y = 0; y < g.chromaRows; y++)
+			memcpy(dst + l.chromaOffset + static_cast<size_t>(y) * l.bytesperline,
+			       srcUV + static_cast<size_t>(y) * srcUVStride, g.chromaBytes);
+		return;
+	}
+	uint32_t tileW = l.fourcc == V4L2_PIX_FMT_NV12_32L32 ? 32 : (l.fourcc == V4L2_PIX_FMT_NV12_4L4 ? 4 : 1);
+	for (uint32_t y = 0; y < l.height; y++)
+		for (uint32_t x = 0; x < l.width; x += tileW) {
+			uint32_t n = l.width - x < tileW ? l.width - x : tileW;
+			memcpy(dst + lumaOffset(l, x, y), srcY + static_cast<size_t>(y) * srcYStride + x, n);
+		}
+	for (uint32_t y = 0; y < g.chromaRows; y++)
+		for (uint32_t xb = 0; xb < g.chromaBytes; xb += tileW) {
+			uint32_t n = g.chromaBytes - xb < tileW ? g.chromaBytes - xb : tileW;
+			if (l.fourcc == V4L2_PIX_FMT_YUV420) {
+				dst[chromaOffset(l, xb, y)] = srcUV[static_cast<size_t>(y) * srcUVStride + xb];
+				continue;
+			}
+			memcpy(dst + chromaOffset(l, xb, y), srcUV + static_cast<size_t>(y) * srcUVStride + xb, n);
+		}
+}
+
+void visibleGeometry(const PictureLayout &l, uint32_t *lumaBytes, uint32_t *chromaBytes,
+		     uint32_t *chromaRows)
+{
+	Geometry g = geometry(l);
+	*lumaBytes = g.lumaBytes;
+	*chromaBytes = g.chromaBytes;
+	*chromaRows = g.chromaRows;
+}
+
 int expectedNv12(uint64_t signature, uint32_t width, uint32_t height, uint8_t *y, uint32_t ystride,
 		 uint8_t *uv, uint32_t uvstride)
 {

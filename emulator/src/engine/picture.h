@@ -32,6 +32,17 @@ void renderPicture(uint64_t signature, const PictureLayout &layout, uint8_t *bas
 void detileToNv12(const PictureLayout &layout, const uint8_t *src, uint8_t *dstY,
 		  uint32_t dstYStride, uint8_t *dstUV, uint32_t dstUVStride);
 
+/// The inverse of detileToNv12: stores linear NV12 planes (for the 10-bit and 4:2:2 layouts:
+/// their visible bytes row by row, as the layout stores them) into a picture of the layout.
+/// Padding bytes of dst are left as they are.
+void tileFromNv12(const PictureLayout &layout, const uint8_t *srcY, uint32_t srcYStride,
+		  const uint8_t *srcUV, uint32_t srcUVStride, uint8_t *dst);
+
+/// Visible bytes of one luma row and of one stored chroma row, and the chroma row count, of
+/// a layout (10-bit packed layouts: 4 samples in 5 bytes).
+void visibleGeometry(const PictureLayout &layout, uint32_t *lumaBytes, uint32_t *chromaBytes,
+		     uint32_t *chromaRows);
+
 /// The visible linear NV12 picture of a signature (what a correct reader of any layout sees).
 int expectedNv12(uint64_t signature, uint32_t width, uint32_t height, uint8_t *y, uint32_t ystride,
 		 uint8_t *uv, uint32_t uvstride);

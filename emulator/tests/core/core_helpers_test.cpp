@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Pictures (layouts, rendering, detiling, checksums), fault plan text, ioctl/errno names.
+#include "core/control_tamper.h"
 #include "engine/picture.h"
 
 #include <v4l2emu/fault_plan.h>
@@ -183,6 +184,95 @@ TEST(Picture, TenBitAnd422LayoutsRenderNonZero)
 	ASSERT_EQ(describeLayout(V4L2_PIX_FMT_NV15, 64, 48, 0, &nv15), 0);
 	EXPECT_EQ(nv15.bytesperline, 80u) << "64 samples of 10 bits";
 	EXPECT_EQ(nv15.sizeimage, 80u * 48 + 80u * 24);
+}
+
+} // namespace
+} // namespace v4l2emu
+
+namespace v4l2emu {
+namespace {
+
+// tileFromNv12 is detileToNv12's inverse: linear planes stored into every layout read back
+// the same, and the stored picture has the same visible checksum as the one rendered there.
+TEST(Picture, TileFromNv12InvertsDetileInEveryLayout)
+{
+	for (uint32_t fourcc : {V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUV420, V4L2_PIX_FMT_NV12_32L32,
+				V4L2_PIX_FMT_NV12_4L4, V4L2_PIX_FMT_NV16, V4L2_PIX_FMT_NV15,
+				V4L2_PIX_FMT_NV20}) {
+		for (Size s : {Size{48, 48}, Size{33, 17}, Size{176, 144}}) {
+			PictureLayout l;
+			ASSERT_EQ(describeLayout(fourcc, s.w, s.h, 0, &l), 0);
+			std::vector<uint8_t> rendered(l.sizeimage);
+			renderPicture(77, l, rendered.data());
+			uint32_t lumaBytes, chromaBytes, chromaRows;
+			visibleGeometry(l, &lumaBytes, &chromaBytes, &chromaRows);
+			std::vector<uint8_t> y(static_cast<size_t>(lumaBytes) * s.h),
+				uv(static_cast<size_t>(chromaBytes) * chromaRows);
+			detileToNv12(l, rendered.data(), y.data(), lumaBytes, uv.data(), chromaBytes);
+			std::vector<uint8_t> stored(l.sizeimage, 0);
+			tileFromNv12(l, y.data(), lumaBytes, uv.data(), chromaBytes, stored.data());
+			EXPECT_EQ(visibleChecksum(l, stored.data()), visibleChecksum(l, rendered.data()))
+				<< std::hex << fourcc << std::dec << " " << s.w << "x" << s.h;
+			std::vector<uint8_t> y2(y.size()), uv2(uv.size());
+			detileToNv12(l, stored.data(), y2.data(), lumaBytes, uv2.data(), chromaBytes);
+			EXPECT_EQ(y2, y);
+			EXPECT_EQ(uv2, uv);
+		}
+	}
+}
+
+} // namespace
+} // namespace v4l2emu
+
+namespace v4l2emu {
+namespace {
+
+TEST(ControlTamper, ParsesRulesAndRefusesBadOnes)
+{
+	std::vector<ControlTamper> rules;
+	std::string error;
+	ASSERT_EQ(parseControlTamper("0xa409dd:16:0x10;10:2:255", &rules, &error), 0) << error;
+	ASSERT_EQ(rules.size(), 2u);
+	EXPECT_EQ(rules[0].id, 0xa409ddu);
+	EXPECT_EQ(rules[0].offset, 16u);
+	EXPECT_EQ(rules[0].mask, 0x10);
+	EXPECT_EQ(rules[1].mask, 0xff);
+	for (const char *bad : {"1:2", "1:2:0", "1:2:256", "x:1:1", "1:1:1:1", "1:2:3junk"}) {
+		std::vector<ControlTamper> kept = rules;
+		EXPECT_EQ(parseControlTamper(bad, &kept, &error), -EINVAL) << bad;
+		EXPECT_NE(error.find(bad), std::string::npos) << error;
+		EXPECT_EQ(kept.size(), 2u) << "a refused text keeps the rules";
+	}
+	EXPECT_EQ(parseControlTamper("", &rules, &error), 0);
+	EXPECT_TRUE(rules.empty());
+}
+
+class OneControl final : public ControlReader {
+public:
+	struct v4l2_ctrl_mpeg2_picture pic {};
+	const void *get(uint32_t id, uint32_t *elems) const override
+	{
+		if (elems)
+			*elems = 1;
+		return id == V4L2_CID_STATELESS_MPEG2_PICTURE ? &pic : nullptr;
+	}
+	bool wasSet(uint32_t) const override { return true; }
+};
+
+TEST(ControlTamper, FlipsTheByteAsTheJobSeesItAndLeavesTheHandler)
+{
+	OneControl base;
+	base.pic.flags = V4L2_MPEG2_PIC_FLAG_ALT_SCAN;
+	std::vector<ControlTamper> rules;
+	ASSERT_EQ(parseControlTamper("0xa409dd:16:0x10;0xa409dd:16:0x20;0xa409dd:999:1", &rules, nullptr), 0);
+	std::vector<std::vector<uint8_t>> scratch;
+	TamperedControls seen(base, rules, scratch);
+	auto *pic = static_cast<const struct v4l2_ctrl_mpeg2_picture *>(
+		seen.get(V4L2_CID_STATELESS_MPEG2_PICTURE));
+	ASSERT_NE(pic, nullptr);
+	EXPECT_EQ(pic->flags, static_cast<uint32_t>(V4L2_MPEG2_PIC_FLAG_INTRA_VLC));
+	EXPECT_EQ(base.pic.flags, static_cast<uint32_t>(V4L2_MPEG2_PIC_FLAG_ALT_SCAN));
+	EXPECT_EQ(seen.get(V4L2_CID_STATELESS_MPEG2_SEQUENCE), nullptr);
 }
 
 } // namespace

@@ -61,6 +61,13 @@ public:
 			bit(false);
 	}
 	bool aligned() const { return fill_ == 0; }
+	/// A start code prefix 00 00 01 and its code byte, after zero bits to the byte boundary
+	/// (MPEG-2 headers).
+	void startCode(uint8_t code)
+	{
+		alignZero();
+		out_.insert(out_.end(), {0x00, 0x00, 0x01, code});
+	}
 	/// Bits written so far (including those of the partial byte).
 	size_t bitCount() const { return (out_.size() - base_) * 8 + fill_; }
 

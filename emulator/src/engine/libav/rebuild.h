@@ -33,9 +33,17 @@ struct Rebuilder {
 	/// State for a new stream; may return nullptr when the codec keeps none.
 	std::unique_ptr<RebuildState> (*createState)() = nullptr;
 	/// Appends to packet (handed in empty, capacity kept between jobs) the bytes of this job.
-	/// 0, or -EINVAL with *why set to a static string naming what cannot be expressed.
+	/// 0, or -EINVAL with *why set to a static string naming what cannot be expressed, or 1
+	/// with *why set when the packet is fine but the references the controls name are not the
+	/// ones the software decoder will predict from (the bitstream cannot say "use that
+	/// picture"): the engine decodes it and then corrupts the picture, as the hardware's
+	/// prediction from other pictures would be wrong too.
 	int (*rebuild)(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &packet,
 		       const char **why) = nullptr;
+	/// Optional: adjusts the AVCodecContext (passed as void *, an AVCodecContext *) before
+	/// avcodec_open2, e.g. flags2 |= AV_CODEC_FLAG2_CHUNKS for pictures split over several
+	/// jobs. The engine has already set thread_count 1, get_buffer2 and opaque.
+	void (*configureDecoder)(void *avCodecContext) = nullptr;
 };
 
 /// Registry (constant-initialised, filled by the registrars before main).
