@@ -357,6 +357,8 @@ void MediaDevice::deviceRun(Context &ctx)
 	job.codec = codec;
 	job.controls = &hdl;
 	job.controlsValid = valid;
+	// The same test finishJob applies to keep the CAPTURE buffer (M2M:v4l2_m2m_buf_done_and_job_finish).
+	job.moreOfThePictureFollows = (src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF) != 0;
 	const Plane &in = src->planes[0];
 	if (in.mem && in.dataOffset < in.bytesused && in.bytesused <= in.mem->size()) {
 		job.bitstream = in.mem->data() + in.dataOffset;

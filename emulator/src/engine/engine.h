@@ -36,6 +36,9 @@ struct DecodeJob {
 	/// The controls of the OUTPUT codec are present and usable; false makes hardware
 	/// decode garbage, which the engines model as an all-zero picture.
 	bool controlsValid = false;
+	/// The OUTPUT buffer carries V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF: later jobs (further slices
+	/// or the second field) decode more of this picture into the same CAPTURE buffer.
+	bool moreOfThePictureFollows = false;
 	const uint8_t *bitstream = nullptr;
 	size_t bitstreamSize = 0;
 	uint32_t outputFourcc = 0;

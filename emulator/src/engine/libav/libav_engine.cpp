@@ -53,6 +53,12 @@ struct Stream {
 	bool allocated = false;		///< get_buffer2 ran during this job's packet
 	std::unique_ptr<RebuildState> state;
 	std::vector<uint8_t> bytes;
+	/// The packets of the jobs that held the CAPTURE buffer (slices, a first field) and what
+	/// their references were: libavcodec gets the whole picture in one packet (one slice per
+	/// packet makes FFmpeg conceal the later slices).
+	std::vector<uint8_t> pending;
+	size_t pendingUnresolved = 0;
+	const char *pendingWrongReferences = nullptr;
 	std::vector<uint8_t> y, uv;	///< linear NV12 (or packed 10-bit) staging
 
 	Stream() = default;
@@ -112,6 +118,8 @@ void pack10(const uint16_t *src, size_t count, uint8_t *dst)
 
 } // namespace
 
+constexpr size_t kMaxPendingBytes = 64u << 20;
+
 class LibavEngine final : public DecodeEngine {
 public:
 	const char *name() const override { return "libav"; }
@@ -143,6 +151,37 @@ public:
 		const char *wrongReferences = rebuilt > 0 ? why : nullptr;
 		if (stream->bytes.empty())
 			return fail(result, std::string(job.codec->name) + " rebuilder wrote no bytes");
+		size_t unresolved = 0;
+		for (const ResolvedReference &r : job.references)
+			unresolved += r.signature == 0;
+		if (job.moreOfThePictureFollows) {
+			// Hardware writes part of the picture; the engine writes it whole with the
+			// job that releases the buffer. The signature names what was queued so far.
+			if (stream->pending.size() + stream->bytes.size() > kMaxPendingBytes) {
+				stream->pending.clear();
+				return fail(result, "more than 64 MiB of one picture held without its end");
+			}
+			stream->pending.insert(stream->pending.end(), stream->bytes.begin(),
+					       stream->bytes.end());
+			stream->pendingUnresolved += unresolved;
+			if (wrongReferences)
+				stream->pendingWrongReferences = wrongReferences;
+			uint64_t sig = hashBytes(0x686f6c645f736c63ull, stream->pending.data(),
+						 stream->pending.size());
+			result.signature = sig ? sig : 1;
+			return result;
+		}
+		if (!stream->pending.empty()) {
+			stream->pending.insert(stream->pending.end(), stream->bytes.begin(),
+					       stream->bytes.end());
+			std::swap(stream->pending, stream->bytes);
+			stream->pending.clear();	// keeps its capacity for the next picture
+			unresolved += stream->pendingUnresolved;
+			if (!wrongReferences)
+				wrongReferences = stream->pendingWrongReferences;
+			stream->pendingUnresolved = 0;
+			stream->pendingWrongReferences = nullptr;
+		}
 
 		size_t size = stream->bytes.size();
 		stream->bytes.resize(size + AV_INPUT_BUFFER_PADDING_SIZE, 0);
@@ -157,11 +196,8 @@ public:
 		if (!stream->allocated && (sent < 0 || !stream->current->buf[0]))
 			return fail(result, sent < 0 ? "libavcodec rejected the packet: " + avError(sent)
 						     : std::string("libavcodec decoded no picture"));
-		// A packet without a new picture (e.g. the second field of an MPEG-2 frame, a
-		// further slice of an H.264 picture) went into the picture decoded last.
-		size_t unresolved = 0;
-		for (const ResolvedReference &r : job.references)
-			unresolved += r.signature == 0;
+		// A packet without a new picture (e.g. the second field of an MPEG-2 frame queued
+		// without HOLD_CAPTURE_BUF) went into the picture decoded last.
 		if (unresolved || wrongReferences) {
 			corrupt(stream->current);
 			message_ = unresolved ? "picture corrupted: " + std::to_string(unresolved) +
