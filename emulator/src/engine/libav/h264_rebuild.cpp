@@ -282,30 +282,11 @@ int rebuildH264(const ControlReader &controls, const uint8_t *bitstream, size_t 
 
 namespace {
 
-class H264State final : public RebuildState {
-public:
-	ParamSetCache cache;
-};
-
-std::unique_ptr<RebuildState> createH264State() { return std::make_unique<H264State>(); }
-
-int rebuildH264Job(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &packet,
-		   const char **why)
-{
-	if (!job.controls) {
-		*why = "no controls";
-		return -EINVAL;
-	}
-	auto *s = static_cast<H264State *>(state);
-	return rebuildH264(*job.controls, job.bitstream, job.bitstreamSize, s ? &s->cache : nullptr,
-			   packet, why);
-}
-
 const Rebuilder kH264Rebuilder = {
 	.codec = "h264",
 	.avCodecId = AV_CODEC_ID_H264,
-	.createState = createH264State,
-	.rebuild = rebuildH264Job,
+	.createState = createParamSetState,
+	.rebuild = rebuildWithParamSets<rebuildH264>,
 };
 
 } // namespace

@@ -21,12 +21,15 @@
 
 #include "bit_writer.h"
 #include "codecs/codec.h"
+#include "rebuild.h"
 
 #include <linux/v4l2-controls.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <vector>
 
 namespace v4l2emu::libav {
@@ -92,5 +95,31 @@ int writeHevcPps(const struct v4l2_ctrl_hevc_sps &sps, const struct v4l2_ctrl_he
 		 uint32_t ppsId, std::vector<uint8_t> &rbsp, const char **why);
 int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t size,
 		ParamSetCache *cache, std::vector<uint8_t> &packet, const char **why);
+
+/// The per-stream state of both H.26x rebuilders: the parameter sets last emitted.
+class ParamSetState final : public RebuildState {
+public:
+	ParamSetCache cache;
+};
+
+inline std::unique_ptr<RebuildState> createParamSetState()
+{
+	return std::make_unique<ParamSetState>();
+}
+
+/// Rebuilder::rebuild for a rebuildH264 / rebuildHevc shaped function.
+template <int (*Rebuild)(const ControlReader &, const uint8_t *, size_t, ParamSetCache *,
+			 std::vector<uint8_t> &, const char **)>
+int rebuildWithParamSets(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &packet,
+			 const char **why)
+{
+	if (!job.controls) {
+		*why = "no controls";
+		return -EINVAL;
+	}
+	auto *s = static_cast<ParamSetState *>(state);
+	return Rebuild(*job.controls, job.bitstream, job.bitstreamSize, s ? &s->cache : nullptr,
+		       packet, why);
+}
 
 } // namespace v4l2emu::libav

@@ -481,30 +481,11 @@ int rebuildHevc(const ControlReader &controls, const uint8_t *bitstream, size_t 
 
 namespace {
 
-class HevcState final : public RebuildState {
-public:
-	ParamSetCache cache;
-};
-
-std::unique_ptr<RebuildState> createHevcState() { return std::make_unique<HevcState>(); }
-
-int rebuildHevcJob(RebuildState *state, const DecodeJob &job, std::vector<uint8_t> &packet,
-		   const char **why)
-{
-	if (!job.controls) {
-		*why = "no controls";
-		return -EINVAL;
-	}
-	auto *s = static_cast<HevcState *>(state);
-	return rebuildHevc(*job.controls, job.bitstream, job.bitstreamSize, s ? &s->cache : nullptr,
-			   packet, why);
-}
-
 const Rebuilder kHevcRebuilder = {
 	.codec = "hevc",
 	.avCodecId = AV_CODEC_ID_HEVC,
-	.createState = createHevcState,
-	.rebuild = rebuildHevcJob,
+	.createState = createParamSetState,
+	.rebuild = rebuildWithParamSets<rebuildHevc>,
 };
 
 } // namespace
