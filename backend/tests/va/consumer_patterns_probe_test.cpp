@@ -401,7 +401,9 @@ class ConsumerPatternGstreamerVa
 
 TEST_P(ConsumerPatternGstreamerVa, ContextFirstThenTestSurfaceThenPoolGrowingDuringDecoding)
 {
-	const auto &[codec, dmabuf] = GetParam();
+	// Not a structured binding: clang < 16 cannot capture one in a lambda.
+	const std::string &codec = std::get<0>(GetParam());
+	const bool dmabuf = std::get<1>(GetParam());
 	const uint32_t w = 176, h = 144;
 	auto src = makeSource(codec, w, h);
 	// Negotiation: config with [RTFormat], the context before any surface.
