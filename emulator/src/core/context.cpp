@@ -30,7 +30,7 @@ Context::Context(VideoNode &node, uint64_t id)
 	  capture_(*this, Direction::Capture, queueType(node.driver(), Direction::Capture),
 		   node.driver().maxBuffers(Direction::Capture))
 {
-	controls_ = std::make_unique<ControlHandler>(*this, node.driver().controls());
+	controls_ = std::make_unique<ControlHandler>(*this, node.driver().controlLayout());
 	node.driver().openContext(*this);
 	device().liveContexts++;
 	// V4L2C:v4l2_prio_open: every open starts at DEFAULT.

@@ -26,12 +26,38 @@ const char *className(uint32_t ctrlClass)
 
 } // namespace
 
-ControlHandler::ControlHandler(Context &ctx, std::vector<ControlDef> defs) : ctx_(ctx)
+// Payloads are the uapi structs (u64 members): every value starts on this boundary.
+constexpr size_t kValueAlign = 16;
+
+size_t alignValue(size_t n)
+{
+	return (n + kValueAlign - 1) & ~(kValueAlign - 1);
+}
+
+void ControlValue::grow(size_t bytes)
+{
+	if (bytes <= size_)
+		return;
+	auto bigger = std::make_unique<uint8_t[]>(bytes);	// zeroed
+	if (size_)
+		memcpy(bigger.get(), data_, size_);
+	own_ = std::move(bigger);
+	data_ = own_.get();
+	size_ = bytes;
+}
+
+void ControlValue::assign(const uint8_t *src, size_t bytes)
+{
+	grow(bytes);
+	if (bytes)
+		memcpy(data_, src, bytes);
+}
+
+ControlLayout::ControlLayout(std::vector<ControlDef> defs) : defs_(std::move(defs))
 {
 	// CCORE:handler_new_ref adds the class control of every class that has a control.
-	std::vector<ControlDef> all = std::move(defs);
 	std::vector<uint32_t> classes;
-	for (const ControlDef &d : all) {
+	for (const ControlDef &d : defs_) {
 		uint32_t cls = V4L2_CTRL_ID2WHICH(d.id);
 		if (std::find(classes.begin(), classes.end(), cls) == classes.end())
 			classes.push_back(cls);
@@ -43,31 +69,55 @@ ControlHandler::ControlHandler(Context &ctx, std::vector<ControlDef> defs) : ctx
 		c.type = V4L2_CTRL_TYPE_CTRL_CLASS;
 		c.flags = V4L2_CTRL_FLAG_READ_ONLY | V4L2_CTRL_FLAG_WRITE_ONLY;
 		c.elemSize = 4;
-		all.push_back(c);
+		defs_.push_back(c);
 	}
-	std::sort(all.begin(), all.end(),
+	std::sort(defs_.begin(), defs_.end(),
 		  [](const ControlDef &a, const ControlDef &b) { return a.id < b.id; });
-	controls_.resize(all.size());
-	for (size_t i = 0; i < all.size(); i++) {
-		Control &c = controls_[i];
-		c.def = all[i];
-		if (c.def.isCompound())
-			c.def.flags |= V4L2_CTRL_FLAG_HAS_PAYLOAD;
+	initialElems_.resize(defs_.size());
+	offsets_.resize(defs_.size() + 1);
+	size_t total = 0;
+	for (size_t i = 0; i < defs_.size(); i++) {
+		ControlDef &d = defs_[i];
+		if (d.isCompound())
+			d.flags |= V4L2_CTRL_FLAG_HAS_PAYLOAD;
 		// A dynamic array starts with one element (CCORE:v4l2_ctrl_new).
-		c.elems = c.def.isDynamicArray() ? 1 : c.def.maxElems();
-		c.cur.assign(static_cast<size_t>(c.def.elemSize) * c.elems, 0);
-		initDefault(c.def, c.cur.data(), c.elems);
-		c.scratch = c.cur;
+		initialElems_[i] = d.isDynamicArray() ? 1 : d.maxElems();
+		offsets_[i] = total;
+		total += alignValue(static_cast<size_t>(d.elemSize) * initialElems_[i]);
+	}
+	offsets_[defs_.size()] = total;
+	defaults_.assign(total, 0);
+	for (size_t i = 0; i < defs_.size(); i++)
+		ControlHandler::initDefault(defs_[i], defaults_.data() + offsets_[i], initialElems_[i]);
+}
+
+ControlHandler::ControlHandler(Context &ctx, const ControlLayout &layout)
+	: ctx_(ctx), layout_(layout), controls_(layout.defs().size())
+{
+	// The current values and the new ones each start as the defaults (CCORE:v4l2_ctrl_new
+	// initialises p_cur and p_new).
+	const std::vector<uint8_t> &defaults = layout.defaults();
+	size_t total = defaults.size();
+	values_ = std::make_unique_for_overwrite<uint8_t[]>(2 * total);
+	if (total) {
+		memcpy(values_.get(), defaults.data(), total);
+		memcpy(values_.get() + total, defaults.data(), total);
+	}
+	for (size_t i = 0; i < controls_.size(); i++) {
+		Control &c = controls_[i];
+		c.def = layout.defs()[i];
+		c.elems = layout.initialElems(i);
+		size_t bytes = static_cast<size_t>(c.def.elemSize) * c.elems;
+		c.cur.bind(values_.get() + layout.offset(i), bytes);
+		c.scratch.bind(values_.get() + total + layout.offset(i), bytes);
 	}
 }
 
 void ControlHandler::Control::reserveElems(uint32_t n)
 {
 	size_t bytes = static_cast<size_t>(def.elemSize) * n;
-	if (cur.size() >= bytes)
-		return;
-	cur.resize(bytes, 0);
-	scratch.resize(bytes, 0);
+	cur.grow(bytes);
+	scratch.grow(bytes);
 }
 
 namespace {
@@ -190,14 +240,14 @@ bool ControlHandler::wasSet(uint32_t id) const
 }
 
 RequestControls::RequestControls(ControlHandler &handler, Request &request)
-	: handler_(&handler), request_(&request)
+	: handler_(&handler), request_(&request), slots_(handler.controls().size())
 {
-	auto ctrls = handler.controls();
-	slots_.resize(ctrls.size());
-	// A slot's storage grows with what is set in it and is kept across recycling (reset).
-	for (size_t i = 0; i < ctrls.size(); i++)
-		if (!ctrls[i].def.isDynamicArray())
-			slots_[i].data.reserve(ctrls[i].cur.size());
+	// One region per control, the layout's; a dynamic array set bigger than its region gets
+	// storage of its own. Kept across recycling (reset).
+	const ControlLayout &layout = handler.layout();
+	values_ = std::make_unique_for_overwrite<uint8_t[]>(layout.defaults().size());
+	for (size_t i = 0; i < slots_.size(); i++)
+		slots_[i].data.bind(values_.get() + layout.offset(i), layout.bytes(i));
 }
 
 void RequestControls::reset()
@@ -205,7 +255,6 @@ void RequestControls::reset()
 	for (Slot &s : slots_) {
 		s.set = false;
 		s.elems = 1;
-		s.data.clear();
 	}
 	complete = false;
 }

@@ -3,10 +3,16 @@
 
 // A per-open control handler (CCORE/CAPI) and its per-request clones (CREQ). Values are kept
 // as raw element bytes; compound payloads are the uapi structs.
+//
+// What a driver registers is laid out once per driver profile (ControlLayout: the sorted
+// definitions and their default values); opening a context copies that layout into one
+// block (every control's current and new value), so an open costs two allocations, not a
+// few hundred.
 
 #include "codecs/codec.h"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -14,6 +20,56 @@ namespace v4l2emu {
 
 class Context;
 class Request;
+
+/// The bytes of one control value: a region of its handler's block, or, once a dynamic
+/// array outgrows that region, storage of its own.
+class ControlValue {
+public:
+	uint8_t *data() { return data_; }
+	const uint8_t *data() const { return data_; }
+	/// Bytes available (elemSize * the elements there is room for).
+	size_t size() const { return size_; }
+
+	void bind(uint8_t *p, size_t bytes)
+	{
+		data_ = p;
+		size_ = bytes;
+	}
+	/// Room for at least `bytes`, keeping the value (the new tail zeroed). Allocates only
+	/// when the value does not fit yet.
+	void grow(size_t bytes);
+	/// Copies bytes in, growing first if they do not fit.
+	void assign(const uint8_t *src, size_t bytes);
+
+private:
+	uint8_t *data_ = nullptr;
+	size_t size_ = 0;
+	std::unique_ptr<uint8_t[]> own_;
+};
+
+/// A driver's controls as every open starts with them (CCORE:v4l2_ctrl_new for each, plus the
+/// class controls handler_new_ref adds): definitions sorted by id and their default values
+/// back to back. Built once per driver profile and immutable.
+class ControlLayout {
+public:
+	explicit ControlLayout(std::vector<ControlDef> defs);
+	ControlLayout(const ControlLayout &) = delete;
+	ControlLayout &operator=(const ControlLayout &) = delete;
+
+	std::span<const ControlDef> defs() const { return defs_; }
+	/// Element count a control starts with (1 for a dynamic array, else maxElems).
+	uint32_t initialElems(size_t i) const { return initialElems_[i]; }
+	size_t offset(size_t i) const { return offsets_[i]; }
+	size_t bytes(size_t i) const { return offsets_[i + 1] - offsets_[i]; }
+	/// Every default value, control i at offset(i).
+	const std::vector<uint8_t> &defaults() const { return defaults_; }
+
+private:
+	std::vector<ControlDef> defs_;
+	std::vector<uint32_t> initialElems_;
+	std::vector<size_t> offsets_;	// defs_.size() + 1 entries
+	std::vector<uint8_t> defaults_;
+};
 
 class ControlHandler final : public ControlReader {
 public:
@@ -23,8 +79,8 @@ public:
 		/// elemSize * allocated elements: maxElems, except for a dynamic array, whose
 		/// storage starts at one element and grows with the largest value set
 		/// (CAPI:user_to_new reallocates p_array when a bigger array arrives).
-		std::vector<uint8_t> cur;
-		std::vector<uint8_t> scratch;	///< the "new" value being tried (p_new), same size
+		ControlValue cur;
+		ControlValue scratch;	///< the "new" value being tried (p_new), same size
 		bool everSet = false;
 
 		/// Makes room for n elements in cur and scratch (keeping both values). May
@@ -32,7 +88,7 @@ public:
 		void reserveElems(uint32_t n);
 	};
 
-	ControlHandler(Context &ctx, std::vector<ControlDef> defs);
+	ControlHandler(Context &ctx, const ControlLayout &layout);
 	ControlHandler(const ControlHandler &) = delete;
 	ControlHandler &operator=(const ControlHandler &) = delete;
 
@@ -51,9 +107,13 @@ public:
 	/// Writes the default value of a control into dst (CDEFS: type_ops init).
 	static void initDefault(const ControlDef &def, uint8_t *dst, uint32_t elems);
 
+	const ControlLayout &layout() const { return layout_; }
+
 private:
 	Context &ctx_;
+	const ControlLayout &layout_;
 	std::vector<Control> controls_;	// sorted by id
+	std::unique_ptr<uint8_t[]> values_;	// the layout's bytes twice: current, then new
 };
 
 /// The control object a request holds for one handler (CREQ: the handler clone).
@@ -62,7 +122,7 @@ public:
 	struct Slot {
 		bool set = false;		///< set in this request (or filled at completion)
 		uint32_t elems = 1;
-		std::vector<uint8_t> data;
+		ControlValue data;		///< elemSize * elems bytes are the value when set
 	};
 
 	RequestControls(ControlHandler &handler, Request &request);
@@ -82,6 +142,7 @@ private:
 	ControlHandler *handler_;
 	Request *request_;
 	std::vector<Slot> slots_;
+	std::unique_ptr<uint8_t[]> values_;	// the handler layout's bytes, one region per slot
 };
 
 } // namespace v4l2emu

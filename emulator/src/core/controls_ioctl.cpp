@@ -368,7 +368,7 @@ int trySetCommon(Context &ctx, struct v4l2_ext_controls &cs, bool set, RequestCo
 			// CAPI: new_to_req.
 			int index = static_cast<int>(&ctrl - hdl.controls().data());
 			RequestControls::Slot &slot = reqObj->slot(index);
-			slot.data.assign(ctrl.scratch.data(), ctrl.scratch.data() + bytes);
+			slot.data.assign(ctrl.scratch.data(), bytes);
 			slot.elems = elems;
 			slot.set = true;
 		} else if (set && !reqObj) {
@@ -627,7 +627,7 @@ void requestSetup(Context &ctx, Request &req)
 		if (!slot.set)
 			continue;
 		Control &c = ctrls[i];
-		size_t bytes = slot.data.size();
+		size_t bytes = static_cast<size_t>(slot.elems) * c.def.elemSize;
 		c.reserveElems(slot.elems);
 		memcpy(c.scratch.data(), slot.data.data(), bytes);
 		if (ctx.driver().tryCtrl(ctx, c.def, c.scratch.data(), slot.elems))

@@ -204,7 +204,7 @@ void Request::completeControls(RequestControls &obj)
 			continue;
 		slot.elems = ctrls[i].elems;
 		size_t bytes = static_cast<size_t>(ctrls[i].def.elemSize) * slot.elems;
-		slot.data.assign(ctrls[i].cur.begin(), ctrls[i].cur.begin() + bytes);
+		slot.data.assign(ctrls[i].cur.data(), bytes);
 		slot.set = true;
 	}
 	if (obj.complete)

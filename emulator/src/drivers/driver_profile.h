@@ -11,6 +11,7 @@
 // the ioctl layer converts for single-planar nodes.
 
 #include "codecs/codec.h"
+#include "core/control_handler.h"
 #include "core/queue.h"
 
 #include <v4l2emu/board.h>
@@ -20,6 +21,7 @@
 #include <linux/videodev2.h>
 
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -71,6 +73,9 @@ public:
 
 	/// Controls registered in every context (all codecs of the variant).
 	virtual std::vector<ControlDef> controls() const = 0;
+	/// controls() laid out as every open starts with them, built on first use (the
+	/// profile's controls never change).
+	const ControlLayout &controlLayout() const;
 
 	/// At open: default formats and queue flags (requires_requests, HOLD support, ...).
 	virtual void openContext(Context &ctx) const = 0;
@@ -113,6 +118,10 @@ public:
 
 protected:
 	DriverConfig config_;
+
+private:
+	mutable std::once_flag layoutOnce_;
+	mutable std::unique_ptr<ControlLayout> layout_;
 };
 
 /// Profiles: "rkvdec", "hantro", "visl", "cedrus". nullptr for an unknown name.

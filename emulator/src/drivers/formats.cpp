@@ -131,6 +131,12 @@ bool isCodedFormat(uint32_t fourcc)
 	}
 }
 
+const ControlLayout &DriverProfile::controlLayout() const
+{
+	std::call_once(layoutOnce_, [this] { layout_ = std::make_unique<ControlLayout>(controls()); });
+	return *layout_;
+}
+
 int DriverProfile::checkCreateBufs(const Context &ctx, Direction dir, uint32_t numPlanes,
 				   const uint32_t *sizes) const
 {
