@@ -231,6 +231,7 @@ int BoardImpl::exportDmabuf(const std::shared_ptr<PlaneMemory> &mem, uint32_t fl
 	int nfd = ::open(path.c_str(), O_RDWR | ((flags & O_CLOEXEC) ? O_CLOEXEC : 0));
 	if (nfd < 0)
 		return -errno;
+	mem->markExported();
 	mem->externalUsers++;
 	addFile(std::make_shared<DmabufFile>(UniqueFd(nfd), mem));
 	*fd = nfd;

@@ -4,7 +4,8 @@
 // Plane memory: a memfd, sized to a whole number of pages and mapped once for the emulator's
 // own use (the engine writes pictures through it). Shared ownership models the kernel's
 // refcount (DMAC/VMEM: vb2 holds one reference, every VMA and every exported dma-buf one
-// more), so REQBUFS(0) can orphan memory that userspace still maps.
+// more), so REQBUFS(0) can orphan memory that userspace still maps. Freed memory that was never
+// exported is emptied and reused by the next allocation of its size (memory.cpp).
 
 #include <v4l2emu/unique_fd.h>
 
@@ -34,6 +35,10 @@ public:
 	/// the same one.
 	uint64_t inode() const { return inode_; }
 
+	/// A dma-buf of this memory was handed out (EXPBUF): its file may outlive this object,
+	/// so the memory is never reused.
+	void markExported() { exported_ = true; }
+
 	/// Users besides vb2 (mappings and exported dma-bufs): V4L2_BUF_FLAG_MAPPED when > 0
 	/// (VB2C:vb2_buffer_in_use).
 	std::atomic<int> externalUsers{0};
@@ -46,7 +51,10 @@ private:
 	UniqueFd fd_;
 	uint8_t *data_ = nullptr;
 	size_t size_ = 0;
+	size_t mapped_ = 0;	// the emulator's mapping (reused memory: maybe more than size_)
 	uint64_t inode_ = 0;
+	bool recyclable_ = false;	// allocated here (not an imported dma-buf)
+	std::atomic<bool> exported_{false};
 };
 
 size_t pageAlign(size_t size);

@@ -150,6 +150,87 @@ TEST_F(MemoryLifetime, NewReqbufsReusesOffsetsForNewMemory)
 	unmap(fresh, len);
 }
 
+// Freed plane memory is reused by the next allocation of its size (memory.cpp): it must come
+// back as fresh memory does, every byte zero.
+TEST_F(MemoryLifetime, ReallocatedMemoryReadsAsZeros)
+{
+	setUpCapturePool();
+	for (uint32_t i = 0; i < 2; i++) {
+		size_t len = 0;
+		auto *p = static_cast<uint8_t *>(mapBuffer(fd_, cap_, i, 0, &len));
+		ASSERT_NE(p, nullptr);
+		std::fill(p, p + len, 0xcd);
+		ASSERT_EQ(unmap(p, len), 0);
+	}
+	ASSERT_EQ(reqbufs(fd_, cap_, 0), 0);
+	ASSERT_EQ(reqbufs(fd_, cap_, 2), 2);
+	for (uint32_t i = 0; i < 2; i++) {
+		size_t len = 0;
+		auto *p = static_cast<uint8_t *>(mapBuffer(fd_, cap_, i, 0, &len));
+		ASSERT_NE(p, nullptr);
+		EXPECT_TRUE(std::all_of(p, p + len, [](uint8_t v) { return v == 0; })) << "buffer " << i;
+		std::fill(p, p + len, 0xef);
+		ASSERT_EQ(unmap(p, len), 0);
+	}
+	// Smaller buffers may reuse bigger memory: still zeros, and a dma-buf of one is exactly
+	// the buffer's size (what lseek(SEEK_END) tells an importer).
+	ASSERT_EQ(reqbufs(fd_, cap_, 0), 0);
+	ASSERT_EQ(setFormat(fd_, out_, V4L2_PIX_FMT_MPEG2_SLICE, 160, 112), 0);
+	ASSERT_EQ(reqbufs(fd_, cap_, 2), 2);
+	for (uint32_t i = 0; i < 2; i++) {
+		struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
+		struct v4l2_buffer b {};
+		ASSERT_EQ(querybuf(fd_, cap_, i, &b, planes), 0);
+		size_t len = 0;
+		auto *p = static_cast<uint8_t *>(mapBuffer(fd_, cap_, i, 0, &len));
+		ASSERT_NE(p, nullptr);
+		EXPECT_TRUE(std::all_of(p, p + len, [](uint8_t v) { return v == 0; })) << "buffer " << i;
+		ASSERT_EQ(unmap(p, len), 0);
+		struct v4l2_exportbuffer eb {};
+		eb.type = cap_;
+		eb.index = i;
+		eb.flags = O_CLOEXEC;
+		ASSERT_EQ(xioctl(fd_, VIDIOC_EXPBUF, &eb), 0);
+		uint32_t length = V4L2_TYPE_IS_MULTIPLANAR(cap_) ? planes[0].length : b.length;
+		off_t page = sysconf(_SC_PAGESIZE);
+		EXPECT_EQ(lseek(eb.fd, 0, SEEK_END), (static_cast<off_t>(length) + page - 1) / page * page);
+		ASSERT_EQ(closeFd(eb.fd), 0);
+	}
+}
+
+// An exported dma-buf's file can outlive everything the emulator tracks (a plain mmap of it
+// is nothing the emulator sees), so its memory is never emptied or reused.
+TEST_F(MemoryLifetime, ExportedMemoryIsNeverReused)
+{
+	setUpCapturePool(1);
+	struct v4l2_exportbuffer eb {};
+	eb.type = cap_;
+	eb.index = 0;
+	eb.flags = O_CLOEXEC;
+	ASSERT_EQ(xioctl(fd_, VIDIOC_EXPBUF, &eb), 0);
+	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
+	struct v4l2_buffer b {};
+	ASSERT_EQ(querybuf(fd_, cap_, 0, &b, planes), 0);
+	size_t len = planes[0].length;
+	void *m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, eb.fd, 0);
+	ASSERT_NE(m, MAP_FAILED);
+	auto *outside = static_cast<uint8_t *>(m);
+	std::fill(outside, outside + len, 0x5a);
+	ASSERT_EQ(closeFd(eb.fd), 0);
+	ASSERT_EQ(reqbufs(fd_, cap_, 0), 0);
+	EXPECT_EQ(board().stats().liveMemory, 0u) << "the emulator holds nothing of it any more";
+	ASSERT_EQ(reqbufs(fd_, cap_, 1), 1);
+	size_t newLen = 0;
+	auto *fresh = static_cast<uint8_t *>(mapBuffer(fd_, cap_, 0, 0, &newLen));
+	ASSERT_NE(fresh, nullptr);
+	EXPECT_TRUE(std::all_of(fresh, fresh + newLen, [](uint8_t v) { return v == 0; }));
+	std::fill(fresh, fresh + newLen, 0x11);
+	EXPECT_TRUE(std::all_of(outside, outside + len, [](uint8_t v) { return v == 0x5a; }))
+		<< "the outside mapping still has its own memory";
+	ASSERT_EQ(unmap(fresh, newLen), 0);
+	::munmap(m, len);
+}
+
 TEST_F(MemoryLifetime, NothingLeftAfterEveryFdClosed)
 {
 	Session s;
