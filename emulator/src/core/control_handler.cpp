@@ -91,26 +91,57 @@ ControlLayout::ControlLayout(std::vector<ControlDef> defs) : defs_(std::move(def
 		ControlHandler::initDefault(defs_[i], defaults_.data() + offsets_[i], initialElems_[i]);
 }
 
-ControlHandler::ControlHandler(Context &ctx, const ControlLayout &layout)
-	: ctx_(ctx), layout_(layout), controls_(layout.defs().size())
+std::unique_ptr<ControlStorage> ControlLayout::takeStorage() const
 {
-	// The current values and the new ones each start as the defaults (CCORE:v4l2_ctrl_new
-	// initialises p_cur and p_new).
+	std::lock_guard<std::mutex> lk(freeLock_);
+	if (free_.empty())
+		return nullptr;
+	std::unique_ptr<ControlStorage> s = std::move(free_.back());
+	free_.pop_back();
+	return s;
+}
+
+void ControlLayout::giveStorage(std::unique_ptr<ControlStorage> storage) const
+{
+	std::lock_guard<std::mutex> lk(freeLock_);
+	if (free_.capacity() == 0)
+		free_.reserve(4);
+	if (free_.size() < free_.capacity())
+		free_.push_back(std::move(storage));
+}
+
+ControlHandler::ControlHandler(Context &ctx, const ControlLayout &layout)
+	: ctx_(ctx), layout_(layout), storage_(layout.takeStorage())
+{
+	size_t n = layout.defs().size();
 	const std::vector<uint8_t> &defaults = layout.defaults();
 	size_t total = defaults.size();
-	values_ = std::make_unique_for_overwrite<uint8_t[]>(2 * total);
-	if (total) {
-		memcpy(values_.get(), defaults.data(), total);
-		memcpy(values_.get() + total, defaults.data(), total);
+	if (!storage_) {
+		storage_ = std::make_unique<ControlStorage>();
+		storage_->controls.resize(n);
+		storage_->values = std::make_unique_for_overwrite<uint8_t[]>(2 * total);
 	}
-	for (size_t i = 0; i < controls_.size(); i++) {
-		Control &c = controls_[i];
+	// The current values and the new ones each start as the defaults (CCORE:v4l2_ctrl_new
+	// initialises p_cur and p_new).
+	uint8_t *values = storage_->values.get();
+	if (total) {
+		memcpy(values, defaults.data(), total);
+		memcpy(values + total, defaults.data(), total);
+	}
+	for (size_t i = 0; i < n; i++) {
+		Control &c = storage_->controls[i];
 		c.def = layout.defs()[i];
 		c.elems = layout.initialElems(i);
+		c.everSet = false;
 		size_t bytes = static_cast<size_t>(c.def.elemSize) * c.elems;
-		c.cur.bind(values_.get() + layout.offset(i), bytes);
-		c.scratch.bind(values_.get() + total + layout.offset(i), bytes);
+		c.cur.bind(values + layout.offset(i), bytes);
+		c.scratch.bind(values + total + layout.offset(i), bytes);
 	}
+}
+
+ControlHandler::~ControlHandler()
+{
+	layout_.giveStorage(std::move(storage_));
 }
 
 void ControlHandler::Control::reserveElems(uint32_t n)
@@ -199,17 +230,18 @@ void ControlHandler::initDefault(const ControlDef &def, uint8_t *dst, uint32_t e
 ControlHandler::Control *ControlHandler::find(uint32_t id)
 {
 	int i = indexOf(id);
-	return i < 0 ? nullptr : &controls_[i];
+	return i < 0 ? nullptr : &storage_->controls[i];
 }
 
 const ControlHandler::Control *ControlHandler::find(uint32_t id) const
 {
 	int i = indexOf(id);
-	return i < 0 ? nullptr : &controls_[i];
+	return i < 0 ? nullptr : &storage_->controls[i];
 }
 
 int ControlHandler::indexOf(uint32_t id) const
 {
+	const std::vector<Control> &controls_ = storage_->controls;
 	size_t lo = 0, hi = controls_.size();
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

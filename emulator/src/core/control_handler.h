@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -34,6 +35,7 @@ public:
 	{
 		data_ = p;
 		size_ = bytes;
+		own_.reset();
 	}
 	/// Room for at least `bytes`, keeping the value (the new tail zeroed). Allocates only
 	/// when the value does not fit yet.
@@ -46,6 +48,8 @@ private:
 	size_t size_ = 0;
 	std::unique_ptr<uint8_t[]> own_;
 };
+
+struct ControlStorage;
 
 /// A driver's controls as every open starts with them (CCORE:v4l2_ctrl_new for each, plus the
 /// class controls handler_new_ref adds): definitions sorted by id and their default values
@@ -64,7 +68,15 @@ public:
 	/// Every default value, control i at offset(i).
 	const std::vector<uint8_t> &defaults() const { return defaults_; }
 
+	/// Storage a closed context's handler gave back, or nullptr. Opening and closing
+	/// contexts is what streams and probes do all day: reusing the storage of the last
+	/// closed one spares two allocations per open.
+	std::unique_ptr<ControlStorage> takeStorage() const;
+	void giveStorage(std::unique_ptr<ControlStorage> storage) const;
+
 private:
+	mutable std::mutex freeLock_;
+	mutable std::vector<std::unique_ptr<ControlStorage>> free_;	// capacity kept, <= 4
 	std::vector<ControlDef> defs_;
 	std::vector<uint32_t> initialElems_;
 	std::vector<size_t> offsets_;	// defs_.size() + 1 entries
@@ -89,6 +101,7 @@ public:
 	};
 
 	ControlHandler(Context &ctx, const ControlLayout &layout);
+	~ControlHandler() override;
 	ControlHandler(const ControlHandler &) = delete;
 	ControlHandler &operator=(const ControlHandler &) = delete;
 
@@ -97,8 +110,8 @@ public:
 	const Control *find(uint32_t id) const;
 	/// Index of a control in controls(), or -1.
 	int indexOf(uint32_t id) const;
-	std::span<Control> controls() { return controls_; }
-	std::span<const Control> controls() const { return controls_; }
+	std::span<Control> controls();
+	std::span<const Control> controls() const;
 
 	// ControlReader
 	const void *get(uint32_t id, uint32_t *elems = nullptr) const override;
@@ -112,9 +125,21 @@ public:
 private:
 	Context &ctx_;
 	const ControlLayout &layout_;
-	std::vector<Control> controls_;	// sorted by id
-	std::unique_ptr<uint8_t[]> values_;	// the layout's bytes twice: current, then new
+	std::unique_ptr<ControlStorage> storage_;
 };
+
+/// A handler's controls (sorted by id) and the block their values live in: the layout's
+/// bytes twice, the current values, then the new ones.
+struct ControlStorage {
+	std::vector<ControlHandler::Control> controls;
+	std::unique_ptr<uint8_t[]> values;
+};
+
+inline std::span<ControlHandler::Control> ControlHandler::controls() { return storage_->controls; }
+inline std::span<const ControlHandler::Control> ControlHandler::controls() const
+{
+	return storage_->controls;
+}
 
 /// The control object a request holds for one handler (CREQ: the handler clone).
 class RequestControls {
