@@ -121,13 +121,12 @@ ControlHandler::ControlHandler(Context &ctx, const ControlLayout &layout)
 		storage_->controls.resize(n);
 		storage_->values = std::make_unique_for_overwrite<uint8_t[]>(2 * total);
 	}
-	// The current values and the new ones each start as the defaults (CCORE:v4l2_ctrl_new
-	// initialises p_cur and p_new).
+	// The current values start as the defaults (CCORE:v4l2_ctrl_new). The new values need
+	// none: every path writes one (from the caller, a request or initDefault) before it
+	// reads it.
 	uint8_t *values = storage_->values.get();
-	if (total) {
+	if (total)
 		memcpy(values, defaults.data(), total);
-		memcpy(values + total, defaults.data(), total);
-	}
 	for (size_t i = 0; i < n; i++) {
 		Control &c = storage_->controls[i];
 		c.def = layout.defs()[i];

@@ -92,7 +92,8 @@ public:
 		/// storage starts at one element and grows with the largest value set
 		/// (CAPI:user_to_new reallocates p_array when a bigger array arrives).
 		ControlValue cur;
-		ControlValue scratch;	///< the "new" value being tried (p_new), same size
+		/// The "new" value being tried (p_new), same size; written before it is read.
+		ControlValue scratch;
 		bool everSet = false;
 
 		/// Makes room for n elements in cur and scratch (keeping both values). May
