@@ -123,9 +123,9 @@ private:
 		return s;
 	}
 
-	static constexpr size_t kMaxBytes = size_t(1) << 30;	// address space, not memory
+	static constexpr size_t kMaxBytes = size_t(2) << 30;	// address space, not memory
 	std::mutex lock_;
-	std::array<Entry, 32> entries_;
+	std::array<Entry, 64> entries_;
 	size_t count_ = 0;
 	size_t mappedBytes_ = 0;
 };
@@ -252,10 +252,12 @@ PlaneMemory::~PlaneMemory()
 	liveCount--;
 	// Nobody else can reach memory that was never exported (every mapping held a reference),
 	// so it may be emptied and reused: punching out every page makes it read as zeros.
+	// Memory nobody touched (no mapping, no engine access) is still empty.
 	RecycledMemory &cache = RecycledMemory::instance();
 	if (recyclable_ && !exported_ && cache.wouldKeep(mapped_) &&
-	    fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-		      static_cast<off_t>(size_)) == 0) {
+	    (!touched_.load(std::memory_order_relaxed) ||
+	     fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		       static_cast<off_t>(size_)) == 0)) {
 		RecycledMemory::Entry e{std::move(fd_), data_, mapped_, size_, inode_};
 		if (cache.give(e))
 			return;

@@ -28,9 +28,18 @@ public:
 	PlaneMemory(const PlaneMemory &) = delete;
 	PlaneMemory &operator=(const PlaneMemory &) = delete;
 
-	uint8_t *data() const { return data_; }
+	/// The emulator's own mapping. Taking it (or the fd) counts as touching the memory.
+	uint8_t *data() const
+	{
+		touched_.store(true, std::memory_order_relaxed);
+		return data_;
+	}
 	size_t size() const { return size_; }
-	int fd() const { return fd_.get(); }
+	int fd() const
+	{
+		touched_.store(true, std::memory_order_relaxed);
+		return fd_.get();
+	}
 	/// Identity of the underlying file (st_dev/st_ino), to tell whether a re-queued dma-buf is
 	/// the same one.
 	uint64_t inode() const { return inode_; }
@@ -54,6 +63,8 @@ private:
 	size_t mapped_ = 0;	// the emulator's mapping (reused memory: maybe more than size_)
 	uint64_t inode_ = 0;
 	bool recyclable_ = false;	// allocated here (not an imported dma-buf)
+	// Nobody could have written it (its pages are still the zeros it came with).
+	mutable std::atomic<bool> touched_{false};
 	std::atomic<bool> exported_{false};
 };
 
