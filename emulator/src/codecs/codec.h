@@ -31,7 +31,16 @@ struct ControlDef {
 	uint32_t dims = 0;		///< 0: one element; else the maximum element count (dims[0])
 	const char *const *menuNames = nullptr; ///< MENU: names indexed by value (nullptr = none)
 
+	/// Passed by pointer with a payload (CCORE: is_ptr types), U8/U16/U32 arrays included.
 	bool isCompound() const { return type >= V4L2_CTRL_COMPOUND_TYPES; }
+	/// Elements are uapi structs (std_validate_compound / std_init_compound), not the
+	/// integer element types U8/U16/U32 whose type values also sit above
+	/// V4L2_CTRL_COMPOUND_TYPES (CCORE:std_validate_elem and std_init round and set those).
+	bool hasStructElements() const
+	{
+		return isCompound() && type != V4L2_CTRL_TYPE_U8 && type != V4L2_CTRL_TYPE_U16 &&
+		       type != V4L2_CTRL_TYPE_U32;
+	}
 	bool isDynamicArray() const { return flags & V4L2_CTRL_FLAG_DYNAMIC_ARRAY; }
 	uint32_t maxElems() const { return dims ? dims : 1; }
 };

@@ -214,14 +214,20 @@ void ControlHandler::initDefault(const ControlDef &def, uint8_t *dst, uint32_t e
 	memset(dst, 0, bytes);
 	for (uint32_t i = 0; i < elems; i++) {
 		uint8_t *p = dst + static_cast<size_t>(i) * def.elemSize;
-		if (def.isCompound()) {
+		// CCORE:std_init: the integer types (U8/U16/U32 too) take the default value.
+		if (def.hasStructElements()) {
 			initCompound(def.type, p);
 		} else if (def.elemSize == 8) {
 			int64_t v = def.defaultValue;
 			memcpy(p, &v, 8);
 		} else if (def.elemSize == 4) {
-			int32_t v = static_cast<int32_t>(def.defaultValue);
+			uint32_t v = static_cast<uint32_t>(def.defaultValue);
 			memcpy(p, &v, 4);
+		} else if (def.elemSize == 2) {
+			uint16_t v = static_cast<uint16_t>(def.defaultValue);
+			memcpy(p, &v, 2);
+		} else if (def.elemSize == 1) {
+			*p = static_cast<uint8_t>(def.defaultValue);
 		}
 	}
 }

@@ -131,8 +131,8 @@ int validatePayload(const ControlDef &d, uint8_t *p, uint32_t elems)
 {
 	for (uint32_t i = 0; i < elems; i++) {
 		uint8_t *elem = p + static_cast<size_t>(i) * d.elemSize;
-		int ret = d.isCompound() ? validateCompoundElement(d.type, elem)
-					 : validateScalar(d, elem);
+		int ret = d.hasStructElements() ? validateCompoundElement(d.type, elem)
+						: validateScalar(d, elem);
 		if (ret)
 			return ret;
 	}

@@ -655,6 +655,39 @@ TEST_F(CedrusRules, TryCtrlByIdWhateverTheCodec)
 	EXPECT_EQ(setControls(fd, hv), -EINVAL) << "no 10-bit HEVC on this variant";
 }
 
+// ENTRY_POINT_OFFSETS is a U32 dynamic array: its elements are integers (CCORE:std_validate_elem
+// rounds them into [min, max]), although U32's type value sits among the compound types.
+TEST_F(CedrusRules, EntryPointOffsetsAreU32ElementsUpTo256)
+{
+	int fd = open("cedrus", "cedrus");
+	uint32_t offsets[4] = {754, 339, 233, 272};
+	struct v4l2_ext_control c {};
+	c.id = V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS;
+	c.size = sizeof(offsets);
+	c.ptr = offsets;
+	struct v4l2_ext_controls cs {};
+	cs.count = 1;
+	cs.controls = &c;
+	ASSERT_EQ(xioctl(fd, VIDIOC_S_EXT_CTRLS, &cs), 0);
+	uint32_t back[8] = {};
+	c.size = sizeof(back);
+	c.ptr = back;
+	ASSERT_EQ(xioctl(fd, VIDIOC_G_EXT_CTRLS, &cs), 0);
+	EXPECT_EQ(c.size, sizeof(offsets)) << "four elements";
+	EXPECT_EQ(std::vector<uint32_t>(back, back + 4), std::vector<uint32_t>(offsets, offsets + 4));
+	std::vector<uint32_t> tooMany(257, 1);
+	c.size = static_cast<uint32_t>(tooMany.size() * 4);
+	c.ptr = tooMany.data();
+	EXPECT_EQ(xioctl(fd, VIDIOC_TRY_EXT_CTRLS, &cs), -ENOSPC);
+	EXPECT_EQ(c.size, 256u * 4) << "the maximum size comes back";
+	struct v4l2_query_ext_ctrl q {};
+	q.id = V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS;
+	ASSERT_EQ(xioctl(fd, VIDIOC_QUERY_EXT_CTRL, &q), 0);
+	EXPECT_EQ(q.type, static_cast<uint32_t>(V4L2_CTRL_TYPE_U32));
+	EXPECT_TRUE(q.flags & V4L2_CTRL_FLAG_HAS_PAYLOAD);
+	EXPECT_TRUE(q.flags & V4L2_CTRL_FLAG_DYNAMIC_ARRAY);
+}
+
 TEST_F(CedrusRules, DecodesMpeg2OnSinglePlanarQueues)
 {
 	useBoard("cedrus");
