@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The memory behind images and buffers: a vaCreateImage image of any size (its store is a lazily
-// zeroed mapping) reads a decoded picture back exactly, in every format; the mapping of an
-// image destroyed while mapped stays valid until it is unmapped, and nothing is left after;
-// recycled buffers start with their new contents whatever their previous lives held.
+// zeroed mapping between guard pages) reads a decoded picture back exactly, in every format, and
+// an access past either end faults; the mapping of an image destroyed while mapped stays valid
+// until it is unmapped, and nothing is left after; recycled buffers start with their new
+// contents whatever their previous lives held.
 #include "va_scenario.h"
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 
 namespace v4l2va::test {
@@ -124,6 +128,29 @@ TEST_F(ImageMemory, ImagesOfEverySizeAndFormatReadTheDecodedPictureBack)
 	EXPECT_EQ(vt().vaCreateImage(ctx(), &nv12, 16385, 16, &img), VA_STATUS_ERROR_INVALID_IMAGE_FORMAT)
 		<< "past the largest image size";
 	EXPECT_EQ(vt().vaCreateImage(ctx(), &nv12, 16, -1, &img), VA_STATUS_ERROR_INVALID_PARAMETER);
+	expectNothingLeft();
+}
+
+TEST_F(ImageMemory, ACopyRunningPastEitherEndOfAnImageFaults)
+{
+	// Guard pages around the store: what a heap vector's redzones caught under ASan, any
+	// build catches (the slack inside the last page is poisoned under ASan).
+	GTEST_FLAG_SET(death_test_style, "threadsafe");
+	VAImageFormat fmt {};
+	fmt.fourcc = VA_FOURCC_NV12;
+	VAImage img;
+	ASSERT_EQ(vt().vaCreateImage(ctx(), &fmt, 176, 144, &img), VA_STATUS_SUCCESS);
+	void *p = nullptr;
+	ASSERT_EQ(vt().vaMapBuffer(ctx(), img.buf, &p), VA_STATUS_SUCCESS);
+	volatile uint8_t *bytes = static_cast<uint8_t *>(p);
+	const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+	const size_t pastPage = (img.data_size + page - 1) / page * page;
+	bytes[0] = 1;
+	bytes[img.data_size - 1] = 1;
+	EXPECT_DEATH(bytes[pastPage] = 1, "");
+	EXPECT_DEATH(bytes[-1] = 1, "");
+	EXPECT_EQ(vt().vaUnmapBuffer(ctx(), img.buf), VA_STATUS_SUCCESS);
+	EXPECT_EQ(vt().vaDestroyImage(ctx(), img.image_id), VA_STATUS_SUCCESS);
 	expectNothingLeft();
 }
 
