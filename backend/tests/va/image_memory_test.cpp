@@ -13,6 +13,15 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define V4L2VA_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define V4L2VA_TEST_ASAN 1
+#endif
+
 namespace v4l2va::test {
 namespace {
 
@@ -149,6 +158,10 @@ TEST_F(ImageMemory, ACopyRunningPastEitherEndOfAnImageFaults)
 	bytes[img.data_size - 1] = 1;
 	EXPECT_DEATH(bytes[pastPage] = 1, "");
 	EXPECT_DEATH(bytes[-1] = 1, "");
+#if V4L2VA_TEST_ASAN
+	ASSERT_LT(img.data_size, pastPage);
+	EXPECT_DEATH(bytes[img.data_size] = 1, "AddressSanitizer") << "the slack in the last page is poisoned";
+#endif
 	EXPECT_EQ(vt().vaUnmapBuffer(ctx(), img.buf), VA_STATUS_SUCCESS);
 	EXPECT_EQ(vt().vaDestroyImage(ctx(), img.image_id), VA_STATUS_SUCCESS);
 	expectNothingLeft();
