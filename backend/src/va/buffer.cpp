@@ -81,7 +81,7 @@ VAStatus bufferSetNumElements(VADriverContextP ctx, VABufferID id, unsigned int 
 	if (!buf)
 		return VA_STATUS_ERROR_INVALID_BUFFER;
 	if (numElements == 0 || buf->external ||
-	    static_cast<size_t>(numElements) * buf->elementSize > buf->capacity())
+	    static_cast<size_t>(numElements) * buf->elementSize > buf->backingSize())
 		return VA_STATUS_ERROR_INVALID_PARAMETER;
 	buf->numElements = numElements;
 	return VA_STATUS_SUCCESS;

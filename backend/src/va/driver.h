@@ -87,7 +87,7 @@ struct Buffer {
 	std::shared_ptr<DecodeStream> pinnedStream;
 	int32_t pinnedCapture = -1;
 	std::atomic<bool> mapped {false};
-	bool ownedByImage = false;	///< an image's buffer: destroyed with the image only
+	std::atomic<bool> ownedByImage {false};	///< an image's buffer: destroyed with the image only
 	/// Its image was destroyed while the buffer was mapped: the memory stays until the buffer
 	/// is unmapped (which destroys it) or destroyed.
 	std::atomic<bool> imageGone {false};
@@ -98,7 +98,7 @@ struct Buffer {
 	uint8_t *data() { return external ? external : imageStore ? imageStore.data() : storage.data(); }
 	size_t size() const { return static_cast<size_t>(elementSize) * numElements; }
 	/// Bytes of memory behind data().
-	size_t capacity() const
+	size_t backingSize() const
 	{
 		return external ? size() : imageStore ? imageStore.size() : storage.size();
 	}
