@@ -2,7 +2,9 @@
 // Images. DeriveImage maps the surface's CAPTURE buffer itself when its layout is linear and
 // matches (no copy; the buffer is pinned while the image lives). GetImage copies, detiling and
 // unpacking as needed. Reading a never-decoded surface gives it backing first (FFmpeg's derive
-// probe, GStreamer's test surface) rather than failing.
+// probe, GStreamer's test surface) rather than failing. CreateImage's memory is an ImageStore
+// (lazily zeroed pages); an image destroyed while its buffer is mapped leaves the buffer until
+// it is unmapped.
 #include "va/driver.h"
 #include "va/entry_points.h"
 #include "va/image_copy.h"
