@@ -9,9 +9,10 @@
 // Input: up to 48 operations, u8 opcode % 20 and its arguments (runOp). Buffer contents use
 // va_buffers.h; op 16 renders a whole picture the way FFmpeg does, which is what the seeds
 // (real streams recorded through libavcodec) mostly hold.
-// Invariants: no crash or sanitizer report; every status is a VA status; once everything the
-// input created is destroyed, the board holds what it held after vaInitialize (no fd, mapping,
-// m2m context, request or vb2 buffer leaks).
+// Invariants: no crash or sanitizer report; every status is a VA status; the mapping of an
+// image destroyed while mapped stays readable until it is unmapped; once everything the input
+// created is destroyed, the board holds what it held after vaInitialize (no fd, mapping, m2m
+// context, request or vb2 buffer leaks).
 #include "byte_reader.h"
 #include "known_findings.h"
 #include "va_buffers.h"
@@ -82,7 +83,24 @@ struct Image {
 	VAImage image;
 	bool mapped;
 	VASurfaceID derivedFrom;	///< VA_INVALID_SURFACE for CreateImage's
+	const uint8_t *data = nullptr;	///< where it is mapped, while mapped
 };
+/// The buffer of an image destroyed while mapped: still mapped, unmapping it destroys it.
+struct OrphanMapping {
+	VABufferID buf;
+	const uint8_t *data;
+	uint32_t size;
+};
+
+/// Reads both ends: a mapping shorter than `size`, or one already gone, faults here.
+void touchMapping(const void *p, uint32_t size)
+{
+	if (!p || !size)
+		return;
+	volatile const uint8_t *b = static_cast<const uint8_t *>(p);
+	(void)b[0];
+	(void)b[size - 1];
+}
 
 class Sequence {
 public:
@@ -139,6 +157,7 @@ private:
 	std::vector<Context> contexts_;
 	std::vector<Buffer> buffers_;
 	std::vector<Image> images_;
+	std::vector<OrphanMapping> orphans_;
 };
 
 void Sequence::createConfig(ByteReader &in)
@@ -286,16 +305,13 @@ void Sequence::readImage(ByteReader &in)
 	void *p = nullptr;
 	if (img->mapped || vt_.vaMapBuffer(ctx_, img->image.buf, &p) != VA_STATUS_SUCCESS)
 		return;
-	if (p && img->image.data_size) {
-		// Touch both ends: a mapping shorter than data_size faults here.
-		volatile const uint8_t *b = static_cast<const uint8_t *>(p);
-		(void)b[0];
-		(void)b[img->image.data_size - 1];
-	}
-	if (in.u8() < 230)
+	touchMapping(p, img->image.data_size);
+	if (in.u8() < 230) {
 		vt_.vaUnmapBuffer(ctx_, img->image.buf);
-	else
+	} else {
 		img->mapped = true;
+		img->data = static_cast<const uint8_t *>(p);
+	}
 }
 
 void Sequence::exportSurface(ByteReader &in)
@@ -347,7 +363,9 @@ void Sequence::destroyOne(ByteReader &in)
 	default:
 		if (!images_.empty()) {
 			size_t i = in.below(static_cast<uint32_t>(images_.size()));
-			vt_.vaDestroyImage(ctx_, images_[i].image.image_id);
+			const Image &img = images_[i];
+			if (vt_.vaDestroyImage(ctx_, img.image.image_id) == VA_STATUS_SUCCESS && img.mapped)
+				orphans_.push_back({img.image.buf, img.data, img.image.data_size});
 			images_.erase(images_.begin() + static_cast<long>(i));
 		}
 		break;
@@ -510,6 +528,12 @@ void Sequence::destroyAll()
 			vt_.vaUnmapBuffer(ctx_, b.id);
 		vt_.vaDestroyBuffer(ctx_, b.id);
 	}
+	for (const OrphanMapping &o : orphans_) {
+		touchMapping(o.data, o.size);
+		if (vt_.vaUnmapBuffer(ctx_, o.buf) != VA_STATUS_SUCCESS)
+			invariantBroken("the mapping of a destroyed image does not unmap");
+	}
+	orphans_.clear();
 	for (auto &img : images_) {
 		if (img.mapped)
 			vt_.vaUnmapBuffer(ctx_, img.image.buf);
@@ -589,6 +613,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			seq->counts.images, frames.size() - framesBefore, nonzero);
 	}
 	seq->destroyAll();
+	// The board keeps every diagnostic until told otherwise: per input, or a campaign's
+	// memory grows with them (and each input that adds one costs libFuzzer a leak check).
+	drv->board()->clearDiagnostics();
 	if (!(footprint(*drv->board()) == initial))
 		invariantBroken("the board holds more than after vaInitialize once everything is destroyed");
 	return 0;

@@ -28,6 +28,7 @@ namespace {
 using namespace hevc;
 
 constexpr uint32_t kMaxSlices = 600;			// SLICE_PARAMS dims of rkvdec and visl
+constexpr uint32_t kInitialSlices = 4;		// per-slice storage grows up to kMaxSlices
 constexpr uint32_t kMaxEntryPointsPerUnit = 256;	// ENTRY_POINT_OFFSETS dims (cedrus, visl)
 constexpr uint32_t kEntryPointStorage = 8192;		// > tile columns x CTB rows at 8K
 constexpr uint32_t kVaRefs = 15;	// VA ReferenceFrames[] / RefPicList[][] entries
@@ -52,9 +53,9 @@ public:
 		  sendSliceParams_(deviceHas(caps, V4L2_CID_STATELESS_HEVC_SLICE_PARAMS)),
 		  sendScalingMatrix_(deviceHas(caps, V4L2_CID_STATELESS_HEVC_SCALING_MATRIX)),
 		  sendEntryPoints_(deviceHas(caps, V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS)),
-		  pending_(kMaxSlices), slices_(kMaxSlices), refLists_(kMaxSlices),
-		  entryStart_(kMaxSlices + 1), entryPoints_(kEntryPointStorage)
+		  entryPoints_(kEntryPointStorage)
 	{
+		reserveSlices(kInitialSlices);
 	}
 
 	void beginPicture() override
@@ -148,6 +149,18 @@ private:
 	VAStatus renderPicture(const BufferView &buffer);
 	VAStatus renderSliceParameters(const BufferView &buffer);
 	VAStatus renderSliceData(const BufferView &buffer, BitstreamSink &bitstream);
+	/// Room for slices [0, n), n <= kMaxSlices: the storage grows with the pictures' slice
+	/// counts rather than being sized for 600 slices (~350 KiB) in every context.
+	void reserveSlices(uint32_t n)
+	{
+		if (slices_.size() >= n)
+			return;
+		size_t size = std::min<size_t>(kMaxSlices, std::max<size_t>(n, 2 * slices_.size()));
+		pending_.resize(size);
+		refLists_.resize(size);
+		entryStart_.resize(size + 1);
+		slices_.resize(size);	// last: its size says all of them have grown (bad_alloc)
+	}
 	VAStatus prepareSlice(const VASliceParameterBufferHEVC &va, const uint8_t *nal,
 			      uint32_t index, uint32_t *entryEnd);
 	void fillSliceParams(const VASliceParameterBufferHEVC &va, const SliceHeader &h,
@@ -210,6 +223,7 @@ VAStatus HevcState::renderSliceParameters(const BufferView &buffer)
 		return VA_STATUS_ERROR_INVALID_BUFFER;
 	if (buffer.numElements > kMaxSlices - sliceCount_)
 		return VA_STATUS_ERROR_MAX_NUM_EXCEEDED;
+	reserveSlices(sliceCount_ + buffer.numElements);	// data slices go at sliceCount_ + i
 	for (uint32_t i = 0; i < buffer.numElements; i++)
 		pending_[i] = *buffer.element<VASliceParameterBufferHEVC>(i);
 	pendingCount_ = buffer.numElements;	// parameters left without data are replaced

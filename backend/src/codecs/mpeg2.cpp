@@ -87,7 +87,7 @@ public:
 		: profile_(profile),
 		  // An MPEG-2 slice holds at least one macroblock; 1080p is the floor so that a
 		  // context created at a small size still takes a larger stream.
-		  pending_(std::max(macroblocks(width, height), macroblocks(1920, 1088)))
+		  maxSlices_(std::max(macroblocks(width, height), macroblocks(1920, 1088)))
 	{
 		std::copy(kDefaultIntraZigzag.begin(), kDefaultIntraZigzag.end(),
 			  matrices_.intra_quantiser_matrix);
@@ -175,7 +175,7 @@ private:
 		if (!buffer.data || !buffer.numElements ||
 		    !buffer.element<VASliceParameterBufferMPEG2>())
 			return VA_STATUS_ERROR_INVALID_BUFFER;
-		if (buffer.numElements > pending_.size())
+		if (buffer.numElements > maxSlices_)
 			return VA_STATUS_ERROR_INVALID_PARAMETER;
 		for (uint32_t i = 0; i < buffer.numElements; i++) {
 			const auto *s = buffer.element<VASliceParameterBufferMPEG2>(i);
@@ -192,7 +192,9 @@ private:
 			}
 		}
 		// A slice parameter buffer describes the next slice data buffer (any earlier one
-		// that got no data is forgotten).
+		// that got no data is forgotten). The storage grows to the largest buffer seen.
+		if (pending_.size() < buffer.numElements)
+			pending_.resize(buffer.numElements);
 		for (uint32_t i = 0; i < buffer.numElements; i++) {
 			const auto *s = buffer.element<VASliceParameterBufferMPEG2>(i);
 			pending_[i] = {s->slice_data_offset, s->slice_data_size, s->slice_data_flag,
@@ -254,7 +256,8 @@ private:
 	void fillSequence(uint32_t width, uint32_t height, bool progressive);
 
 	VAProfile profile_;
-	std::vector<SliceExtent> pending_;	///< sized at creation
+	const size_t maxSlices_;			///< slice parameters one buffer may hold
+	std::vector<SliceExtent> pending_;	///< grows up to maxSlices_
 	uint32_t pendingCount_ = 0;
 	unsigned slices_ = 0;
 	bool havePicture_ = false;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // VA buffers: plain memory the application fills (parameters, slice data) or reads (images).
 // Buffer objects are recycled with their storage, so the per-frame CreateBuffer/DestroyBuffer
-// pairs of FFmpeg and GStreamer allocate nothing in steady state.
+// pairs of FFmpeg and GStreamer allocate nothing in steady state: a request takes the recycled
+// buffer that holds it most tightly, else the largest one, whose storage is replaced (one
+// allocation for one free: the pool does not grow past the most buffers ever live at once).
 #include "va/driver.h"
 #include "va/entry_points.h"
 
@@ -16,6 +18,14 @@ namespace {
 
 /// Larger than any coded frame or 8K P010 image; a bigger request is nonsense, not work.
 constexpr size_t kMaxBufferBytes = 256u << 20;
+
+/// How badly a recycled buffer suits a request: the spare bytes if it holds it, else (any
+/// fitting one is better) the bytes missing.
+uint64_t reuseCost(const Buffer &b, size_t bytes)
+{
+	size_t cap = b.storage.capacity();
+	return cap >= bytes ? cap - bytes : (uint64_t {1} << 40) + (bytes - cap);
+}
 
 } // namespace
 
@@ -34,11 +44,13 @@ VAStatus createBuffer(VADriverContextP ctx, VAContextID context, VABufferType ty
 		return VA_STATUS_ERROR_ALLOCATION_FAILED;
 	if (type != VAImageBufferType && !drv.contexts.get(context))
 		return VA_STATUS_ERROR_INVALID_CONTEXT;
-	std::shared_ptr<Buffer> buf = drv.buffers.reuse([&](const Buffer &b) {
-		return b.storage.capacity() >= bytes;
-	});
+	std::shared_ptr<Buffer> buf = drv.buffers.reuse([&](const Buffer &b) { return reuseCost(b, bytes); });
 	if (!buf)
 		buf = std::make_shared<Buffer>();
+	if (buf->storage.capacity() < bytes) {
+		std::vector<uint8_t>().swap(buf->storage);	// replaced, not grown: no copy
+		buf->storage.reserve(bytes);
+	}
 	buf->type = type;
 	buf->context = context;
 	buf->elementSize = size;
@@ -46,16 +58,19 @@ VAStatus createBuffer(VADriverContextP ctx, VAContextID context, VABufferType ty
 	buf->external = nullptr;
 	buf->mapped = false;
 	buf->ownedByImage = false;
-	buf->storage.resize(bytes);	// within capacity when recycled: no allocation
-	// A recycled buffer holds the bytes of its previous life: a buffer created without data
-	// starts zeroed (gstreamer-vaapi maps it and fills only some fields).
+	buf->imageGone = false;
+	// Within capacity: no allocation. A recycled buffer holds the bytes of its previous life:
+	// a buffer created without data starts zeroed (gstreamer-vaapi maps it and fills only
+	// some fields).
 	if (data)
-		memcpy(buf->storage.data(), data, bytes);
+		buf->storage.assign(static_cast<const uint8_t *>(data), static_cast<const uint8_t *>(data) + bytes);
 	else
-		memset(buf->storage.data(), 0, bytes);
+		buf->storage.assign(bytes, 0);
 	uint32_t bufferId = drv.buffers.insert(buf);
-	if (bufferId == VA_INVALID_ID)
+	if (bufferId == VA_INVALID_ID) {
+		recycleBuffer(drv, buf);
 		return VA_STATUS_ERROR_MAX_NUM_EXCEEDED;
+	}
 	*id = bufferId;
 	return VA_STATUS_SUCCESS;
 }
@@ -66,7 +81,7 @@ VAStatus bufferSetNumElements(VADriverContextP ctx, VABufferID id, unsigned int 
 	if (!buf)
 		return VA_STATUS_ERROR_INVALID_BUFFER;
 	if (numElements == 0 || buf->external ||
-	    static_cast<size_t>(numElements) * buf->elementSize > buf->storage.size())
+	    static_cast<size_t>(numElements) * buf->elementSize > buf->backingSize())
 		return VA_STATUS_ERROR_INVALID_PARAMETER;
 	buf->numElements = numElements;
 	return VA_STATUS_SUCCESS;
@@ -93,14 +108,21 @@ VAStatus mapBuffer(VADriverContextP ctx, VABufferID id, void **p)
 
 VAStatus unmapBuffer(VADriverContextP ctx, VABufferID id)
 {
-	auto buf = driverOf(ctx).buffers.get(id);
+	Driver &drv = driverOf(ctx);
+	auto buf = drv.buffers.get(id);
 	if (!buf)
 		return VA_STATUS_ERROR_INVALID_BUFFER;
 	buf->mapped = false;
+	// The buffer of an image destroyed while it was mapped goes with its last mapping.
+	bool imageGone = buf->imageGone;
+	buf.reset();
+	if (imageGone)
+		retireBuffer(drv, id);
 	return VA_STATUS_SUCCESS;
 }
 
-/// Drops what a buffer holds of a stream or an export (image buffers, AcquireBufferHandle).
+/// Drops what a buffer holds of a stream, an export or an image (image buffers,
+/// AcquireBufferHandle).
 void releaseBufferResources(Driver &drv, Buffer &buf)
 {
 	if (buf.exportedFd >= 0) {
@@ -113,6 +135,23 @@ void releaseBufferResources(Driver &drv, Buffer &buf)
 		buf.pinnedCapture = -1;
 	}
 	buf.external = nullptr;
+	buf.imageStore.reset();
+}
+
+void recycleBuffer(Driver &drv, std::shared_ptr<Buffer> &buf)
+{
+	releaseBufferResources(drv, *buf);
+	if (drv.buffers.recycle(buf, buf->storage.capacity()) || !buf->storage.capacity())
+		return;
+	// Past the pool's byte budget: the object is still worth keeping, its storage is not.
+	std::vector<uint8_t>().swap(buf->storage);
+	drv.buffers.recycle(buf);
+}
+
+void retireBuffer(Driver &drv, VABufferID id)
+{
+	if (std::shared_ptr<Buffer> buf = drv.buffers.remove(id))
+		recycleBuffer(drv, buf);
 }
 
 VAStatus destroyBuffer(VADriverContextP ctx, VABufferID id)
@@ -126,8 +165,7 @@ VAStatus destroyBuffer(VADriverContextP ctx, VABufferID id)
 	buf = drv.buffers.remove(id);
 	if (!buf)
 		return VA_STATUS_ERROR_INVALID_BUFFER;
-	releaseBufferResources(drv, *buf);
-	drv.buffers.recycle(std::move(buf));
+	recycleBuffer(drv, buf);
 	return VA_STATUS_SUCCESS;
 }
 

@@ -13,6 +13,7 @@
 #include "v4l2/decode_stream.h"
 #include "v4l2/decoder_finder.h"
 #include "v4l2/seam.h"
+#include "va/image_store.h"
 #include "va/object_table.h"
 
 #include <va/va.h>
@@ -78,19 +79,29 @@ struct Buffer {
 	VAContextID context = VA_INVALID_ID;
 	uint32_t elementSize = 0;
 	uint32_t numElements = 0;
-	std::vector<uint8_t> storage;	///< capacity kept across recycling
+	std::vector<uint8_t> storage;	///< parameters and slice data; capacity kept across recycling
+	/// A vaCreateImage image's memory (never recycled: it goes when the buffer goes).
+	ImageStore imageStore;
 	/// Derived image: the CAPTURE buffer's own mapping (no copy), pinned in its stream.
 	uint8_t *external = nullptr;
 	std::shared_ptr<DecodeStream> pinnedStream;
 	int32_t pinnedCapture = -1;
-	bool mapped = false;
-	bool ownedByImage = false;	///< an image's buffer: destroyed with the image only
+	std::atomic<bool> mapped {false};
+	std::atomic<bool> ownedByImage {false};	///< an image's buffer: destroyed with the image only
+	/// Its image was destroyed while the buffer was mapped: the memory stays until the buffer
+	/// is unmapped (which destroys it) or destroyed.
+	std::atomic<bool> imageGone {false};
 	/// AcquireBufferHandle: exported dma-buf fd (closed on release/destroy).
 	int exportedFd = -1;
 	uint32_t exportedMemType = 0;
 
-	uint8_t *data() { return external ? external : storage.data(); }
+	uint8_t *data() { return external ? external : imageStore ? imageStore.data() : storage.data(); }
 	size_t size() const { return static_cast<size_t>(elementSize) * numElements; }
+	/// Bytes of memory behind data().
+	size_t backingSize() const
+	{
+		return external ? size() : imageStore ? imageStore.size() : storage.size();
+	}
 };
 
 struct Image {
@@ -142,7 +153,10 @@ struct Driver {
 	ObjectTable<Config> configs {ObjectType::Config};
 	ObjectTable<Context> contexts {ObjectType::Context};
 	ObjectTable<Surface> surfaces {ObjectType::Surface, 256};
-	ObjectTable<Buffer> buffers {ObjectType::Buffer, 256};
+	/// Recycled buffers hold at most this much storage together: plenty for the buffers of a
+	/// few 8K frames, and the largest buffer ever asked for is not kept for the display's life.
+	static constexpr size_t kRecycledBufferBytes = 64u << 20;
+	ObjectTable<Buffer> buffers {ObjectType::Buffer, 256, kRecycledBufferBytes};
 	ObjectTable<Image> images {ObjectType::Image};
 
 	/// Streams made for surfaces exported or derived before any decode (mpv, GStreamer
@@ -186,6 +200,10 @@ VAStatus bindSurface(Driver &drv, Surface &surface, const std::shared_ptr<Decode
 VAStatus ensureBacking(Driver &drv, VASurfaceID id, Surface &surface);
 /// Drops what a buffer holds of a stream or an export (image buffers, AcquireBufferHandle).
 void releaseBufferResources(Driver &drv, Buffer &buf);
+/// Releases a buffer out of the table and keeps the object for reuse if the pool has room.
+void recycleBuffer(Driver &drv, std::shared_ptr<Buffer> &buf);
+/// Removes a buffer from the table and recycles it (no-op for an unknown ID).
+void retireBuffer(Driver &drv, VABufferID id);
 /// Waits for the surface's pending decode (takes surface.mutex only to read its binding).
 VAStatus waitSurface(Surface &surface, int timeoutMs);
 

@@ -2,7 +2,9 @@
 // Images. DeriveImage maps the surface's CAPTURE buffer itself when its layout is linear and
 // matches (no copy; the buffer is pinned while the image lives). GetImage copies, detiling and
 // unpacking as needed. Reading a never-decoded surface gives it backing first (FFmpeg's derive
-// probe, GStreamer's test surface) rather than failing.
+// probe, GStreamer's test surface) rather than failing. CreateImage's memory is an ImageStore
+// (lazily zeroed pages); an image destroyed while its buffer is mapped leaves the buffer until
+// it is unmapped.
 #include "va/driver.h"
 #include "va/entry_points.h"
 #include "va/image_copy.h"
@@ -29,9 +31,8 @@ VAStatus makeImage(Driver &drv, const VAImage &layout, uint8_t *external,
 		   std::shared_ptr<DecodeStream> pinStream, int32_t pinCapture, VASurfaceID derivedFrom,
 		   VAImage *out)
 {
-	std::shared_ptr<Buffer> buf;
-	if (!external)
-		buf = drv.buffers.reuse([&](const Buffer &b) { return b.storage.capacity() >= layout.data_size; });
+	// The buffer object only: the one holding the least storage, which it keeps meanwhile.
+	std::shared_ptr<Buffer> buf = drv.buffers.reuse([](const Buffer &b) { return b.storage.capacity(); });
 	if (!buf)
 		buf = std::make_shared<Buffer>();
 	buf->type = VAImageBufferType;
@@ -40,17 +41,24 @@ VAStatus makeImage(Driver &drv, const VAImage &layout, uint8_t *external,
 	buf->numElements = 1;
 	buf->mapped = false;
 	buf->ownedByImage = true;
+	buf->imageGone = false;
 	buf->external = external;
-	if (!external)
-		buf->storage.resize(layout.data_size);
+	buf->storage.clear();
 	buf->pinnedStream = std::move(pinStream);
 	buf->pinnedCapture = pinCapture;
+	if (!external) {
+		buf->imageStore = ImageStore::allocate(layout.data_size);
+		if (!buf->imageStore) {
+			recycleBuffer(drv, buf);
+			return VA_STATUS_ERROR_ALLOCATION_FAILED;
+		}
+	}
 	VABufferID bufId = drv.buffers.insert(buf);
 	if (bufId == VA_INVALID_ID) {
-		releaseBufferResources(drv, *buf);
+		recycleBuffer(drv, buf);	// unpins a derived image's CAPTURE buffer
 		return VA_STATUS_ERROR_MAX_NUM_EXCEEDED;
 	}
-	auto img = drv.images.reuse([](const Image &) { return true; });
+	auto img = drv.images.reuse([](const Image &) { return 0; });
 	if (!img)
 		img = std::make_shared<Image>();
 	img->image = layout;
@@ -58,8 +66,8 @@ VAStatus makeImage(Driver &drv, const VAImage &layout, uint8_t *external,
 	img->derivedFrom = derivedFrom;
 	VAImageID imageId = drv.images.insert(img);
 	if (imageId == VA_INVALID_ID) {
-		auto b = drv.buffers.remove(bufId);
-		releaseBufferResources(drv, *b);
+		buf.reset();
+		retireBuffer(drv, bufId);
 		return VA_STATUS_ERROR_MAX_NUM_EXCEEDED;
 	}
 	img->image.image_id = imageId;
@@ -198,11 +206,18 @@ VAStatus destroyImage(VADriverContextP ctx, VAImageID id)
 				s->derivedImages--;
 		}
 	}
-	if (std::shared_ptr<Buffer> buf = drv.buffers.remove(img->image.buf)) {
-		releaseBufferResources(drv, *buf);	// unpins a derived image's CAPTURE buffer
-		drv.buffers.recycle(std::move(buf));
+	const VABufferID bufId = img->image.buf;
+	drv.images.recycle(img);
+	if (std::shared_ptr<Buffer> buf = drv.buffers.get(bufId)) {
+		// A mapping the application still holds stays valid (nothing it points into is
+		// freed): the buffer, its ID included, lives on until it is unmapped or destroyed.
+		buf->ownedByImage = false;
+		buf->imageGone = true;
+		bool mapped = buf->mapped;
+		buf.reset();
+		if (!mapped)
+			retireBuffer(drv, bufId);	// unpins a derived image's CAPTURE buffer
 	}
-	drv.images.recycle(std::move(img));
 	return VA_STATUS_SUCCESS;
 }
 

@@ -8,7 +8,7 @@
 //
 // Objects made per frame (buffers, images) are recycled: a removed object nobody else holds
 // goes to a free list and is handed out again by reuse(), keeping its storage, so the steady
-// state allocates nothing.
+// state allocates nothing. The list is bounded in objects and in the bytes they hold.
 
 #include <va/va.h>
 
@@ -29,7 +29,10 @@ enum class ObjectType : uint32_t {
 
 template<typename T> class ObjectTable {
 public:
-	explicit ObjectTable(ObjectType type, size_t reserve = 64) : base_(static_cast<uint32_t>(type))
+	/// `reserve` objects fit without reallocating; as many, holding `recycledByteLimit` bytes
+	/// together, are kept for reuse.
+	explicit ObjectTable(ObjectType type, size_t reserve = 64, size_t recycledByteLimit = SIZE_MAX)
+		: base_(static_cast<uint32_t>(type)), recycledByteLimit_(recycledByteLimit)
 	{
 		slots_.reserve(reserve);
 		freeSlots_.reserve(reserve);
@@ -80,26 +83,40 @@ public:
 		return out;
 	}
 
-	/// Keeps an object that nobody else references for reuse().
-	void recycle(std::shared_ptr<T> object)
+	/// Keeps an object that nobody else references for reuse(), `bytes` being the memory it
+	/// holds: takes it (leaving `object` empty) and returns true, or leaves it to the caller
+	/// when the list is full or the object would take it past its byte budget.
+	bool recycle(std::shared_ptr<T> &object, size_t bytes = 0)
 	{
 		std::lock_guard lock(mutex_);
-		if (object && object.use_count() == 1 && recycled_.size() < recycled_.capacity())
-			recycled_.push_back(std::move(object));
+		if (!object || object.use_count() != 1 || recycled_.size() >= recycled_.capacity() ||
+		    bytes > recycledByteLimit_ - recycledBytes_)
+			return false;
+		recycled_.push_back({std::move(object), bytes});
+		recycledBytes_ += bytes;
+		return true;
 	}
-	/// A recycled object satisfying `fits`, or nullptr.
-	template<typename Pred> std::shared_ptr<T> reuse(Pred fits)
+	/// The recycled object `cost` rates lowest (kUnfit: never), or nullptr.
+	static constexpr uint64_t kUnfit = UINT64_MAX;
+	template<typename Cost> std::shared_ptr<T> reuse(Cost cost)
 	{
 		std::lock_guard lock(mutex_);
-		for (size_t i = recycled_.size(); i-- > 0;) {
-			if (fits(*recycled_[i])) {
-				std::shared_ptr<T> out = std::move(recycled_[i]);
-				recycled_[i] = std::move(recycled_.back());
-				recycled_.pop_back();
-				return out;
+		size_t best = recycled_.size();
+		uint64_t bestCost = kUnfit;
+		for (size_t i = 0; i < recycled_.size() && bestCost; i++) {
+			uint64_t c = cost(static_cast<const T &>(*recycled_[i].object));
+			if (c < bestCost) {
+				best = i;
+				bestCost = c;
 			}
 		}
-		return nullptr;
+		if (best == recycled_.size())
+			return nullptr;
+		std::shared_ptr<T> out = std::move(recycled_[best].object);
+		recycledBytes_ -= recycled_[best].bytes;
+		recycled_[best] = std::move(recycled_.back());
+		recycled_.pop_back();
+		return out;
 	}
 
 	/// All live objects (teardown, leak reports).
@@ -122,6 +139,7 @@ public:
 	{
 		std::lock_guard lock(mutex_);
 		recycled_.clear();
+		recycledBytes_ = 0;
 	}
 
 private:
@@ -150,7 +168,13 @@ private:
 	mutable std::mutex mutex_;
 	std::vector<Slot> slots_;
 	std::vector<uint32_t> freeSlots_;
-	std::vector<std::shared_ptr<T>> recycled_;
+	struct Recycled {
+		std::shared_ptr<T> object;
+		size_t bytes;
+	};
+	std::vector<Recycled> recycled_;
+	size_t recycledBytes_ = 0;
+	const size_t recycledByteLimit_;
 	size_t live_ = 0;
 };
 
