@@ -24,11 +24,6 @@ uint32_t lumaRows(uint32_t fourcc, uint32_t height)
 	}
 }
 
-bool is10Bit(uint32_t f)
-{
-	return f == V4L2_PIX_FMT_P010 || f == V4L2_PIX_FMT_NV15 || f == V4L2_PIX_FMT_NV20;
-}
-
 bool is422(uint32_t f)
 {
 	return f == V4L2_PIX_FMT_NV16 || f == V4L2_PIX_FMT_NV20;
@@ -89,6 +84,106 @@ uint16_t chromaSample(const CaptureView &v, uint32_t cx, uint32_t cy, unsigned c
 			packed10(v.chroma + static_cast<size_t>(row) * v.chromaStride, 2 * cx + c) << 6);
 	default:
 		return static_cast<uint16_t>(v.chroma[offsetIn(v.fourcc, v.chromaStride, 2 * cx + c, row)] << 8);
+	}
+}
+
+/// 8-bit layouts, which copy row by row (10-bit ones go sample by sample).
+bool eightBit(uint32_t f)
+{
+	return f == V4L2_PIX_FMT_NV12 || f == V4L2_PIX_FMT_NV12_32L32 || f == V4L2_PIX_FMT_NV12_4L4 ||
+	       f == V4L2_PIX_FMT_NV16 || f == V4L2_PIX_FMT_YUV420;
+}
+
+/// Calls emit(bytes, n) for the bytes [xb, xb + count) of row y of an 8-bit plane, in pieces
+/// contiguous in memory: one for a linear layout, at most a tile's width for a tiled one.
+template<typename Emit>
+void forRowRuns(uint32_t fourcc, const uint8_t *plane, uint32_t stride, uint32_t y, uint32_t xb,
+		uint32_t count, Emit &&emit)
+{
+	const uint32_t tile = fourcc == V4L2_PIX_FMT_NV12_32L32 ? 32 : fourcc == V4L2_PIX_FMT_NV12_4L4 ? 4 : 0;
+	if (!tile) {
+		emit(plane + static_cast<size_t>(y) * stride + xb, count);
+		return;
+	}
+	while (count) {
+		uint32_t run = std::min(count, tile - xb % tile);
+		emit(plane + offsetIn(fourcc, stride, xb, y), run);
+		xb += run;
+		count -= run;
+	}
+}
+
+/// Bytes as P010 samples: the byte is the high half, the low half zero.
+void widen(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		dst[2 * i] = 0;
+		dst[2 * i + 1] = src[i];
+	}
+}
+
+/// copyToImage from an 8-bit layout: whole runs of bytes instead of one sample at a time.
+void copyEightBit(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+		  const VAImage &image, uint8_t *dst)
+{
+	const uint32_t fourcc = image.format.fourcc;
+	const bool deep = fourcc == VA_FOURCC_P010;
+	for (uint32_t r = 0; r < h; r++) {
+		uint8_t *row = dst + image.offsets[0] + static_cast<size_t>(r) * image.pitches[0];
+		uint32_t done = 0;
+		forRowRuns(src.fourcc, src.luma, src.stride, y + r, x, w, [&](const uint8_t *p, uint32_t n) {
+			if (deep)
+				widen(row + 2 * done, p, n);
+			else
+				memcpy(row + done, p, n);
+			done += n;
+		});
+	}
+	// The chroma the region covers, clipped to the picture's chroma grid.
+	const uint32_t srcCw = (src.width + 1) / 2, srcCh = (src.height + 1) / 2;
+	const uint32_t cx0 = x / 2, cols = cx0 < srcCw ? std::min((w + 1) / 2, srcCw - cx0) : 0;
+	for (uint32_t r = 0; r < (h + 1) / 2 && y / 2 + r < srcCh && cols; r++) {
+		const uint32_t cy = y / 2 + r, row = is422(src.fourcc) ? cy * 2 : cy;
+		uint8_t *u = dst + image.offsets[1] + static_cast<size_t>(r) * image.pitches[1];
+		if (src.fourcc == V4L2_PIX_FMT_YUV420) {
+			const uint8_t *cb = src.chroma + static_cast<size_t>(row) * src.chromaStride + cx0;
+			const uint8_t *cr = src.chromaV + static_cast<size_t>(row) * src.chromaStride + cx0;
+			if (fourcc == VA_FOURCC_I420) {
+				memcpy(u, cb, cols);
+				memcpy(dst + image.offsets[2] + static_cast<size_t>(r) * image.pitches[2], cr, cols);
+			} else {
+				for (uint32_t c = 0; c < cols; c++) {
+					uint8_t *p = deep ? u + 4 * c : u + 2 * c;
+					if (deep) {
+						widen(p, cb + c, 1);
+						widen(p + 2, cr + c, 1);
+					} else {
+						p[0] = cb[c];
+						p[1] = cr[c];
+					}
+				}
+			}
+			continue;
+		}
+		// Interleaved CbCr: byte k of the run is Cb (even k) or Cr (odd k) of sample k / 2.
+		uint8_t *v = fourcc == VA_FOURCC_I420
+				     ? dst + image.offsets[2] + static_cast<size_t>(r) * image.pitches[2]
+				     : nullptr;
+		uint32_t done = 0;
+		forRowRuns(src.fourcc, src.chroma, src.chromaStride, row, 2 * cx0, 2 * cols,
+			   [&](const uint8_t *p, uint32_t n) {
+				   if (v) {
+					   for (uint32_t i = 0; i < n; i++) {
+						   uint32_t k = done + i;
+						   (k % 2 ? v : u)[k / 2] = p[i];
+					   }
+				   } else if (deep) {
+					   widen(u + 2 * done, p, n);
+				   } else {
+					   memcpy(u + done, p, n);
+				   }
+				   done += n;
+			   });
 	}
 }
 
@@ -214,6 +309,10 @@ void copyToImage(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, uin
 		for (uint32_t r = 0; r < (h + 1) / 2 && y / 2 + r < (src.height + 1) / 2; r++)
 			memcpy(duv + static_cast<size_t>(r) * image.pitches[1],
 			       src.chroma + static_cast<size_t>(y / 2 + r) * src.chromaStride + cx, cw);
+		return;
+	}
+	if (eightBit(src.fourcc)) {
+		copyEightBit(src, x, y, w, h, image, dst);
 		return;
 	}
 	const bool deep = fourcc == VA_FOURCC_P010;
