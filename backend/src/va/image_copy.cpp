@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 namespace v4l2va {
 
@@ -49,42 +50,6 @@ uint16_t packed10(const uint8_t *row, uint32_t i)
 	uint32_t bits = (i % 4) * 10;
 	uint32_t word = p[bits / 8] | (static_cast<uint32_t>(p[bits / 8 + 1]) << 8);
 	return static_cast<uint16_t>((word >> (bits % 8)) & 0x3ff);
-}
-
-/// Sample as 16 bits, MSB-aligned like P010 (8-bit sources are scaled).
-uint16_t lumaSample(const CaptureView &v, uint32_t x, uint32_t y)
-{
-	switch (v.fourcc) {
-	case V4L2_PIX_FMT_P010:
-		return static_cast<uint16_t>(v.luma[y * v.stride + 2 * x] | (v.luma[y * v.stride + 2 * x + 1] << 8));
-	case V4L2_PIX_FMT_NV15:
-	case V4L2_PIX_FMT_NV20:
-		return static_cast<uint16_t>(packed10(v.luma + static_cast<size_t>(y) * v.stride, x) << 6);
-	default:
-		return static_cast<uint16_t>(v.luma[offsetIn(v.fourcc, v.stride, x, y)] << 8);
-	}
-}
-
-/// Chroma sample c (0 = Cb, 1 = Cr) at chroma position (cx, cy) of a 4:2:0 grid.
-uint16_t chromaSample(const CaptureView &v, uint32_t cx, uint32_t cy, unsigned c)
-{
-	uint32_t row = is422(v.fourcc) ? cy * 2 : cy;	// 4:2:2 has full-height chroma
-	switch (v.fourcc) {
-	case V4L2_PIX_FMT_YUV420: {
-		const uint8_t *plane = c ? v.chromaV : v.chroma;
-		return static_cast<uint16_t>(plane[static_cast<size_t>(row) * v.chromaStride + cx] << 8);
-	}
-	case V4L2_PIX_FMT_P010: {
-		size_t o = static_cast<size_t>(row) * v.chromaStride + 4 * cx + 2 * c;
-		return static_cast<uint16_t>(v.chroma[o] | (v.chroma[o + 1] << 8));
-	}
-	case V4L2_PIX_FMT_NV15:
-	case V4L2_PIX_FMT_NV20:
-		return static_cast<uint16_t>(
-			packed10(v.chroma + static_cast<size_t>(row) * v.chromaStride, 2 * cx + c) << 6);
-	default:
-		return static_cast<uint16_t>(v.chroma[offsetIn(v.fourcc, v.chromaStride, 2 * cx + c, row)] << 8);
-	}
 }
 
 /// 8-bit layouts, which copy row by row (10-bit ones go sample by sample).
@@ -184,6 +149,79 @@ void copyEightBit(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, ui
 				   }
 				   done += n;
 			   });
+	}
+}
+
+/// n 10-bit samples from sample `first` of a row (P010 words, or NV15/NV20 packing), as 16 bits
+/// MSB-aligned like P010.
+void loadTenBitRow(uint32_t fourcc, const uint8_t *row, uint32_t first, uint32_t n, uint16_t *out)
+{
+	if (fourcc == V4L2_PIX_FMT_P010) {
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *p = row + 2 * static_cast<size_t>(first + i);
+			out[i] = static_cast<uint16_t>(p[0] | (p[1] << 8));
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = static_cast<uint16_t>(packed10(row, first + i) << 6);
+}
+
+/// Stores 16-bit samples as the image format holds them: P010 words (10 bits kept), else the
+/// high byte.
+void storeSamples(bool deep, const uint16_t *s, uint32_t n, uint8_t *dst)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (deep) {
+			dst[2 * i] = static_cast<uint8_t>(s[i] & 0xc0);
+			dst[2 * i + 1] = static_cast<uint8_t>(s[i] >> 8);
+		} else {
+			dst[i] = static_cast<uint8_t>(s[i] >> 8);
+		}
+	}
+}
+
+/// copyToImage from a 10-bit layout (P010, NV15, NV20): each row unpacked a chunk at a time.
+void copyTenBit(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+		const VAImage &image, uint8_t *dst)
+{
+	const uint32_t fourcc = image.format.fourcc;
+	const bool deep = fourcc == VA_FOURCC_P010;
+	const uint32_t bytesPerSample = deep ? 2 : 1;
+	uint16_t chunk[256];
+	for (uint32_t r = 0; r < h; r++) {
+		const uint8_t *row = src.luma + static_cast<size_t>(y + r) * src.stride;
+		uint8_t *out = dst + image.offsets[0] + static_cast<size_t>(r) * image.pitches[0];
+		for (uint32_t done = 0; done < w;) {
+			uint32_t n = std::min<uint32_t>(w - done, std::size(chunk));
+			loadTenBitRow(src.fourcc, row, x + done, n, chunk);
+			storeSamples(deep, chunk, n, out + static_cast<size_t>(done) * bytesPerSample);
+			done += n;
+		}
+	}
+	const uint32_t srcCw = (src.width + 1) / 2, srcCh = (src.height + 1) / 2;
+	const uint32_t cx0 = x / 2, cols = cx0 < srcCw ? std::min((w + 1) / 2, srcCw - cx0) : 0;
+	for (uint32_t r = 0; r < (h + 1) / 2 && y / 2 + r < srcCh && cols; r++) {
+		const uint32_t cy = y / 2 + r, rowIndex = is422(src.fourcc) ? cy * 2 : cy;
+		const uint8_t *row = src.chroma + static_cast<size_t>(rowIndex) * src.chromaStride;
+		uint8_t *u = dst + image.offsets[1] + static_cast<size_t>(r) * image.pitches[1];
+		uint8_t *v = fourcc == VA_FOURCC_I420
+				     ? dst + image.offsets[2] + static_cast<size_t>(r) * image.pitches[2]
+				     : nullptr;
+		// Interleaved CbCr samples: sample k is Cb (even k) or Cr (odd k) of column k / 2.
+		for (uint32_t done = 0; done < 2 * cols;) {
+			uint32_t n = std::min<uint32_t>(2 * cols - done, std::size(chunk));
+			loadTenBitRow(src.fourcc, row, 2 * cx0 + done, n, chunk);
+			if (v) {
+				for (uint32_t i = 0; i < n; i++) {
+					uint32_t k = done + i;
+					(k % 2 ? v : u)[k / 2] = static_cast<uint8_t>(chunk[i] >> 8);
+				}
+			} else {
+				storeSamples(deep, chunk, n, u + static_cast<size_t>(done) * bytesPerSample);
+			}
+			done += n;
+		}
 	}
 }
 
@@ -311,51 +349,10 @@ void copyToImage(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, uin
 			       src.chroma + static_cast<size_t>(y / 2 + r) * src.chromaStride + cx, cw);
 		return;
 	}
-	if (eightBit(src.fourcc)) {
+	if (eightBit(src.fourcc))
 		copyEightBit(src, x, y, w, h, image, dst);
-		return;
-	}
-	const bool deep = fourcc == VA_FOURCC_P010;
-	for (uint32_t r = 0; r < h; r++) {
-		uint8_t *row = dy + static_cast<size_t>(r) * image.pitches[0];
-		for (uint32_t c = 0; c < w; c++) {
-			uint16_t s = lumaSample(src, x + c, y + r);
-			if (deep) {
-				row[2 * c] = static_cast<uint8_t>(s & 0xc0);
-				row[2 * c + 1] = static_cast<uint8_t>(s >> 8);
-			} else {
-				row[c] = static_cast<uint8_t>(s >> 8);
-			}
-		}
-	}
-	uint32_t cw = (w + 1) / 2, chh = (h + 1) / 2;
-	for (uint32_t r = 0; r < chh; r++) {
-		uint32_t cy = y / 2 + r;
-		if (cy >= (src.height + 1) / 2)
-			break;
-		for (uint32_t c = 0; c < cw; c++) {
-			uint32_t cx = x / 2 + c;
-			if (cx >= (src.width + 1) / 2)
-				break;
-			uint16_t cb = chromaSample(src, cx, cy, 0), cr = chromaSample(src, cx, cy, 1);
-			if (fourcc == VA_FOURCC_I420) {
-				dst[image.offsets[1] + static_cast<size_t>(r) * image.pitches[1] + c] =
-					static_cast<uint8_t>(cb >> 8);
-				dst[image.offsets[2] + static_cast<size_t>(r) * image.pitches[2] + c] =
-					static_cast<uint8_t>(cr >> 8);
-			} else if (deep) {
-				uint8_t *p = dst + image.offsets[1] + static_cast<size_t>(r) * image.pitches[1] + 4 * c;
-				p[0] = static_cast<uint8_t>(cb & 0xc0);
-				p[1] = static_cast<uint8_t>(cb >> 8);
-				p[2] = static_cast<uint8_t>(cr & 0xc0);
-				p[3] = static_cast<uint8_t>(cr >> 8);
-			} else {
-				uint8_t *p = dst + image.offsets[1] + static_cast<size_t>(r) * image.pitches[1] + 2 * c;
-				p[0] = static_cast<uint8_t>(cb >> 8);
-				p[1] = static_cast<uint8_t>(cr >> 8);
-			}
-		}
-	}
+	else
+		copyTenBit(src, x, y, w, h, image, dst);
 }
 
 void copyFromImage(const VAImage &image, const uint8_t *src, uint32_t x, uint32_t y, uint32_t w,

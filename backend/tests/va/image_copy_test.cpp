@@ -146,6 +146,7 @@ Layout make(uint32_t fourcc, uint32_t w, uint32_t h)
 struct Case {
 	uint32_t capture;
 	uint32_t image;
+	uint32_t width = 70;	///< > 256: rows cross the 10-bit path's chunk boundary
 };
 
 class ImageCopy : public ::testing::TestWithParam<Case> {};
@@ -153,13 +154,13 @@ class ImageCopy : public ::testing::TestWithParam<Case> {};
 TEST_P(ImageCopy, EverySampleArrivesInTheImageFormat)
 {
 	const Case c = GetParam();
-	const uint32_t w = 70, h = 46;	// not a multiple of any tile: edges are read right
+	const uint32_t w = c.width, h = 46;	// not a multiple of any tile: edges are read right
 	Layout src = make(c.capture, w, h);
 	PlaneMapping plane {src.data.data(), src.data.size()};
 	CaptureView view;
 	ASSERT_EQ(describeCapture(src.fmt, &plane, 1, &view), 0);
 	// A region away from the origin, as GetImage(x, y, w, h) may ask.
-	const uint32_t x0 = 6, y0 = 4, rw = 60, rh = 40;
+	const uint32_t x0 = 6, y0 = 4, rw = w - 10, rh = 40;
 	VAImage image;
 	ASSERT_TRUE(imageLayout(c.image, rw, rh, &image));
 	std::vector<uint8_t> dst(image.data_size, 0xee);
@@ -214,7 +215,11 @@ INSTANTIATE_TEST_SUITE_P(
 			  Case {V4L2_PIX_FMT_NV12_32L32, VA_FOURCC_I420}, Case {V4L2_PIX_FMT_NV12_32L32, VA_FOURCC_P010},
 			  Case {V4L2_PIX_FMT_NV12_4L4, VA_FOURCC_I420}, Case {V4L2_PIX_FMT_NV12_4L4, VA_FOURCC_P010},
 			  Case {V4L2_PIX_FMT_YUV420, VA_FOURCC_P010}, Case {V4L2_PIX_FMT_NV16, VA_FOURCC_I420},
-			  Case {V4L2_PIX_FMT_NV16, VA_FOURCC_P010}),
+			  Case {V4L2_PIX_FMT_NV16, VA_FOURCC_P010},
+			  // 10-bit layouts (unpacked a row chunk at a time) into I420 too.
+			  Case {V4L2_PIX_FMT_P010, VA_FOURCC_I420}, Case {V4L2_PIX_FMT_NV15, VA_FOURCC_I420},
+			  Case {V4L2_PIX_FMT_NV15, VA_FOURCC_P010, 600}, Case {V4L2_PIX_FMT_P010, VA_FOURCC_I420, 600},
+			  Case {V4L2_PIX_FMT_NV15, VA_FOURCC_NV12, 600}, Case {V4L2_PIX_FMT_NV12_32L32, VA_FOURCC_I420, 600}),
 	[](const auto &info) {
 		std::string n;
 		for (uint32_t f : {info.param.capture, info.param.image})
@@ -222,7 +227,7 @@ INSTANTIATE_TEST_SUITE_P(
 				char ch = static_cast<char>(f >> (8 * i));
 				n += isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
 			}
-		return n;
+		return n + "_" + std::to_string(info.param.width);
 	});
 
 TEST(ImageCopyBadInput, TooSmallBuffersAndUnknownFormatsAreRefused)
