@@ -140,7 +140,8 @@ void copyEightBit(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, ui
 				   if (v) {
 					   for (uint32_t i = 0; i < n; i++) {
 						   uint32_t k = done + i;
-						   (k % 2 ? v : u)[k / 2] = p[i];
+						   uint8_t *plane = k % 2 ? v : u;
+						   plane[k / 2] = p[i];
 					   }
 				   } else if (deep) {
 					   widen(u + 2 * done, p, n);
@@ -215,7 +216,8 @@ void copyTenBit(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, uint
 			if (v) {
 				for (uint32_t i = 0; i < n; i++) {
 					uint32_t k = done + i;
-					(k % 2 ? v : u)[k / 2] = static_cast<uint8_t>(chunk[i] >> 8);
+					uint8_t *plane = k % 2 ? v : u;
+					plane[k / 2] = static_cast<uint8_t>(chunk[i] >> 8);
 				}
 			} else {
 				storeSamples(deep, chunk, n, u + static_cast<size_t>(done) * bytesPerSample);
