@@ -97,7 +97,10 @@ void parseBuffers(const std::vector<Line> &block, VaTraceCall *call)
 			call->buffers.emplace_back();
 			b = &call->buffers.back();
 			b->line = l.number;
-			b->id = static_cast<uint32_t>(strtoul(t.c_str() + t.find('=') + 1, nullptr, 0));
+			// "buffers[i] = id"; a line without '=' names no ID (and c_str() + npos would
+			// point outside the string).
+			size_t eq = t.find('=');
+			b->id = eq == std::string::npos ? 0 : static_cast<uint32_t>(strtoul(t.c_str() + eq + 1, nullptr, 0));
 			inElement = false;
 			continue;
 		}

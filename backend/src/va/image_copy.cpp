@@ -2,6 +2,7 @@
 #include "image_copy.h"
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <iterator>
@@ -52,7 +53,7 @@ uint16_t packed10(const uint8_t *row, uint32_t i)
 	return static_cast<uint16_t>((word >> (bits % 8)) & 0x3ff);
 }
 
-/// 8-bit layouts, which copy row by row (10-bit ones go sample by sample).
+/// 8-bit layouts, which copy row by row (10-bit ones are unpacked a chunk at a time).
 bool eightBit(uint32_t f)
 {
 	return f == V4L2_PIX_FMT_NV12 || f == V4L2_PIX_FMT_NV12_32L32 || f == V4L2_PIX_FMT_NV12_4L4 ||
@@ -153,33 +154,68 @@ void copyEightBit(const CaptureView &src, uint32_t x, uint32_t y, uint32_t w, ui
 	}
 }
 
+// The 10-bit paths below move 16-bit samples with memcpy and 64-bit words: a sample-at-a-time
+// loop costs a bounds check and a compare per sample, which dominated GetImage of 10-bit frames.
+// Samples in memory are little-endian words (P010), the host's order.
+static_assert(std::endian::native == std::endian::little, "10-bit image copies assume a little-endian host");
+
+/// Clears the bits below a 10-bit MSB-aligned sample (P010 keeps them zero).
+void clearLowBits(uint16_t *s, uint32_t n)
+{
+	uint32_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		uint64_t w;
+		memcpy(&w, s + i, sizeof(w));
+		w &= 0xffc0ffc0ffc0ffc0ull;
+		memcpy(s + i, &w, sizeof(w));
+	}
+	for (; i < n; i++)
+		s[i] &= 0xffc0;
+}
+
 /// n 10-bit samples from sample `first` of a row (P010 words, or NV15/NV20 packing), as 16 bits
-/// MSB-aligned like P010.
+/// MSB-aligned like P010, the low 6 bits clear.
 void loadTenBitRow(uint32_t fourcc, const uint8_t *row, uint32_t first, uint32_t n, uint16_t *out)
 {
 	if (fourcc == V4L2_PIX_FMT_P010) {
-		for (uint32_t i = 0; i < n; i++) {
-			const uint8_t *p = row + 2 * static_cast<size_t>(first + i);
-			out[i] = static_cast<uint16_t>(p[0] | (p[1] << 8));
-		}
+		memcpy(out, row + 2 * static_cast<size_t>(first), 2 * static_cast<size_t>(n));
+		clearLowBits(out, n);
 		return;
 	}
-	for (uint32_t i = 0; i < n; i++)
+	// NV15/NV20: samples up to a 4-sample group boundary one by one, then whole groups (5
+	// bytes, 4 samples) at a time, then the rest one by one.
+	uint32_t i = 0;
+	for (; i < n && (first + i) % 4; i++)
+		out[i] = static_cast<uint16_t>(packed10(row, first + i) << 6);
+	for (; i + 4 <= n; i += 4) {
+		const uint8_t *p = row + static_cast<size_t>((first + i) / 4) * 5;
+		uint64_t g = p[0] | uint64_t(p[1]) << 8 | uint64_t(p[2]) << 16 | uint64_t(p[3]) << 24 |
+			     uint64_t(p[4]) << 32;
+		uint64_t w = (g & 0x3ff) << 6 | ((g >> 10) & 0x3ff) << 22 | ((g >> 20) & 0x3ff) << 38 |
+			     ((g >> 30) & 0x3ff) << 54;
+		memcpy(out + i, &w, sizeof(w));
+	}
+	for (; i < n; i++)
 		out[i] = static_cast<uint16_t>(packed10(row, first + i) << 6);
 }
 
-/// Stores 16-bit samples as the image format holds them: P010 words (10 bits kept), else the
-/// high byte.
+/// Stores 16-bit samples as the image format holds them: P010 words, else the high byte.
 void storeSamples(bool deep, const uint16_t *s, uint32_t n, uint8_t *dst)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		if (deep) {
-			dst[2 * i] = static_cast<uint8_t>(s[i] & 0xc0);
-			dst[2 * i + 1] = static_cast<uint8_t>(s[i] >> 8);
-		} else {
-			dst[i] = static_cast<uint8_t>(s[i] >> 8);
-		}
+	if (deep) {
+		memcpy(dst, s, 2 * static_cast<size_t>(n));
+		return;
 	}
+	uint32_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		uint64_t w;
+		memcpy(&w, s + i, sizeof(w));
+		uint32_t b = static_cast<uint32_t>((w >> 8) & 0xff) | static_cast<uint32_t>((w >> 24) & 0xff) << 8 |
+			     static_cast<uint32_t>((w >> 40) & 0xff) << 16 | static_cast<uint32_t>(w >> 56) << 24;
+		memcpy(dst + i, &b, sizeof(b));
+	}
+	for (; i < n; i++)
+		dst[i] = static_cast<uint8_t>(s[i] >> 8);
 }
 
 /// copyToImage from a 10-bit layout (P010, NV15, NV20): each row unpacked a chunk at a time.

@@ -105,8 +105,9 @@ Layout make(uint32_t fourcc, uint32_t w, uint32_t h)
 		uint32_t stride = 2 * w + 32;
 		l.fmt.plane_fmt[0].bytesperline = stride;
 		l.data.assign(static_cast<size_t>(stride) * (h + ch), 0);
+		// The bits below each sample are junk here: an image must hold them cleared.
 		auto put = [&](size_t o, uint16_t v) {
-			l.data[o] = static_cast<uint8_t>((v << 6) & 0xff);
+			l.data[o] = static_cast<uint8_t>(((v << 6) & 0xff) | ((o * 7) & 0x3f));
 			l.data[o + 1] = static_cast<uint8_t>((v << 6) >> 8);
 		};
 		for (uint32_t y = 0; y < h; y++)
