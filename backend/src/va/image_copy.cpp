@@ -189,8 +189,13 @@ void loadTenBitRow(uint32_t fourcc, const uint8_t *row, uint32_t first, uint32_t
 		out[i] = static_cast<uint16_t>(packed10(row, first + i) << 6);
 	for (; i + 4 <= n; i += 4) {
 		const uint8_t *p = row + static_cast<size_t>((first + i) / 4) * 5;
-		uint64_t g = p[0] | uint64_t(p[1]) << 8 | uint64_t(p[2]) << 16 | uint64_t(p[3]) << 24 |
-			     uint64_t(p[4]) << 32;
+		uint64_t g;
+		if (i + 8 <= n) {
+			memcpy(&g, p, sizeof(g));	// the next group's bytes: still in the row
+		} else {
+			g = p[0] | uint64_t(p[1]) << 8 | uint64_t(p[2]) << 16 | uint64_t(p[3]) << 24 |
+			    uint64_t(p[4]) << 32;
+		}
 		uint64_t w = (g & 0x3ff) << 6 | ((g >> 10) & 0x3ff) << 22 | ((g >> 20) & 0x3ff) << 38 |
 			     ((g >> 30) & 0x3ff) << 54;
 		memcpy(out + i, &w, sizeof(w));
