@@ -8,6 +8,7 @@
 // never with a picture. Boards: fresnel (NV12 CAPTURE) and cedrus-tiled (NV12_32L32 only, so
 // the engine's tiling and the driver's detiling meet).
 #include "libav_vaapi_decoder.h"
+#include "stream_reference.h"
 
 #include "engine/libav/rebuild.h"
 
@@ -17,16 +18,9 @@
 
 #include <linux/videodev2.h>
 
-extern "C" {
-#include <libavutil/md5.h>
-#include <libavutil/mem.h>
-}
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -46,26 +40,16 @@ struct Reference {
 	std::vector<std::string> md5s;	///< output order
 };
 
+/// The streams of reference.tsv with their frames' MD5s (output order).
 std::vector<Reference> loadReference()
 {
-	std::ifstream in(std::string(V4L2VA_STREAM_DIR) + "/reference.tsv");
-	std::map<std::string, Reference> byFile;
-	std::string line;
-	while (std::getline(in, line)) {
-		if (line.empty() || line[0] == '#')
-			continue;
-		std::istringstream fields(line);
-		std::string file, frame, pts, width, height, md5;
-		if (std::getline(fields, file, '\t') && std::getline(fields, frame, '\t') &&
-		    std::getline(fields, pts, '\t') && std::getline(fields, width, '\t') &&
-		    std::getline(fields, height, '\t') && std::getline(fields, md5, '\t')) {
-			byFile[file].file = file;
-			byFile[file].md5s.push_back(md5);
-		}
-	}
 	std::vector<Reference> out;
-	for (auto &entry : byFile)
-		out.push_back(entry.second);
+	for (const StreamReference &stream : readStreamReferences()) {
+		Reference ref {stream.file, {}};
+		for (const ReferenceFrame &frame : stream.frames)
+			ref.md5s.push_back(frame.md5);
+		out.push_back(std::move(ref));
+	}
 	return out;
 }
 
@@ -76,20 +60,7 @@ std::string codecOf(const std::string &file)
 
 std::string md5Of(const DecodedPicture &p)
 {
-	AVMD5 *md5 = av_md5_alloc();
-	av_md5_init(md5);
-	for (int row = 0; row < p.height; row++)
-		av_md5_update(md5, p.y + static_cast<ptrdiff_t>(row) * p.yStride, p.width);
-	int uvBytes = 2 * ((p.width + 1) / 2);
-	for (int row = 0; row < (p.height + 1) / 2; row++)
-		av_md5_update(md5, p.uv + static_cast<ptrdiff_t>(row) * p.uvStride, uvBytes);
-	uint8_t digest[16];
-	av_md5_final(md5, digest);
-	av_free(md5);
-	char hex[33];
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	return hex;
+	return nv12Md5(p.y, p.yStride, p.uv, p.uvStride, p.width, p.height);
 }
 
 using TestBoardFn = void *(*)(VADriverContextP);
@@ -115,7 +86,7 @@ void EngineStreamTest::TestBody()
 	// submission (decode) order whatever the threads do. 1 under TSan (see libav_decode_test).
 	options.threads = getenv("V4L2VA_LIBAV_THREADS") ? atoi(getenv("V4L2VA_LIBAV_THREADS")) : 2;
 	LibavVaapiDecoder decoder(options);
-	bool opened = decoder.open(std::string(V4L2VA_STREAM_DIR) + "/" + ref_.file);
+	bool opened = decoder.open(streamPath(ref_.file));
 	unsetenv("V4L2EMU_ENGINE");
 	ASSERT_TRUE(opened) << decoder.error();
 	auto testBoard = reinterpret_cast<TestBoardFn>(decoder.driverSymbol("v4l2va_test_board"));

@@ -10,6 +10,7 @@
 // Environment: V4L2VA_LIBAV_THREADS overrides the decoder thread count (default 4; 1 under
 // ThreadSanitizer).
 #include "libav_vaapi_decoder.h"
+#include "stream_reference.h"
 
 #include "engine/picture.h"
 
@@ -19,11 +20,6 @@
 
 #include <va/va_drm.h>
 #include <xf86drm.h>
-
-extern "C" {
-#include <libavutil/md5.h>
-#include <libavutil/mem.h>
-}
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -35,8 +31,6 @@ extern "C" {
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -55,57 +49,14 @@ namespace {
 
 constexpr const char *kRenderNode = "/dev/dri/renderD128";
 
-struct ReferenceFrame {
-	int width = 0, height = 0;
-	std::string md5;
-};
-
-struct StreamCase {
-	std::string file;
-	std::vector<ReferenceFrame> frames;	///< output order
-};
-
-std::string streamPath(const std::string &file)
+const std::vector<StreamReference> &referenceStreams()
 {
-	return std::string(V4L2VA_STREAM_DIR) + "/" + file;
-}
-
-/// reference.tsv: stream, frame, pts, width, height, nv12_md5 (make_streams.sh).
-std::vector<StreamCase> loadReference()
-{
-	std::ifstream in(streamPath("reference.tsv"));
-	std::map<std::string, StreamCase> byFile;
-	std::string line;
-	while (std::getline(in, line)) {
-		if (line.empty() || line[0] == '#')
-			continue;
-		std::istringstream fields(line);
-		std::string file, frame, pts;
-		ReferenceFrame ref;
-		bool parsed = std::getline(fields, file, '\t') &&
-			      std::getline(fields, frame, '\t') &&
-			      std::getline(fields, pts, '\t') &&
-			      (fields >> ref.width >> ref.height >> ref.md5);
-		if (!parsed)
-			continue;
-		StreamCase &stream = byFile[file];
-		stream.file = file;
-		stream.frames.push_back(ref);
-	}
-	std::vector<StreamCase> streams;
-	for (auto &entry : byFile)
-		streams.push_back(entry.second);
-	return streams;
-}
-
-const std::vector<StreamCase> &referenceStreams()
-{
-	static const std::vector<StreamCase> streams = loadReference();
+	static const std::vector<StreamReference> streams = readStreamReferences();
 	return streams;
 }
 
 /// The stream's file name as a test name ("vp8_altref_176x144.ivf" -> "vp8_altref_176x144_ivf").
-std::string testName(const StreamCase &stream)
+std::string testName(const StreamReference &stream)
 {
 	std::string name = stream.file;
 	for (char &c : name)
@@ -167,17 +118,7 @@ Nv12Copy copyPicture(const DecodedPicture &picture)
 /// MD5 of the packed NV12 frame, as `ffmpeg -f framemd5 -pix_fmt nv12` computes it.
 std::string md5Of(const Nv12Copy &copy)
 {
-	AVMD5 *md5 = av_md5_alloc();
-	av_md5_init(md5);
-	av_md5_update(md5, copy.y.data(), copy.y.size());
-	av_md5_update(md5, copy.uv.data(), copy.uv.size());
-	uint8_t digest[16];
-	av_md5_final(md5, digest);
-	av_free(md5);
-	char hex[33];
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	return hex;
+	return nv12Md5(copy.y.data(), copy.width, copy.uv.data(), copy.uvBytes(), copy.width, copy.height);
 }
 
 bool lumaAllZero(const Nv12Copy &copy)
@@ -309,7 +250,7 @@ TEST(LibavHarness, FakeRenderNodeGivesADrmDisplay)
 TEST(LibavHarness, ReferenceCoversEveryStream)
 {
 	std::set<std::string> referenced;
-	for (const StreamCase &stream : referenceStreams()) {
+	for (const StreamReference &stream : referenceStreams()) {
 		referenced.insert(stream.file);
 		EXPECT_GE(stream.frames.size(), 8u) << stream.file;
 	}
@@ -356,10 +297,10 @@ TEST(LibavHarness, MissingDriverFailsCleanly)
 // parameter), so ctest shows e.g. LibavEmulatedFresnel.vp8_altref_176x144_ivf.
 class StreamTest : public testing::Test {
 public:
-	explicit StreamTest(StreamCase stream) : stream_(std::move(stream)) {}
+	explicit StreamTest(StreamReference stream) : stream_(std::move(stream)) {}
 
 protected:
-	StreamCase stream_;
+	StreamReference stream_;
 };
 
 class SoftwareDecodeTest : public StreamTest {
@@ -376,7 +317,7 @@ public:
 
 void SoftwareDecodeTest::TestBody()
 {
-	const StreamCase &stream = stream_;
+	const StreamReference &stream = stream_;
 	LibavDecoderOptions options;
 	options.hardware = false;
 	options.threads = threadCount();
@@ -410,7 +351,7 @@ void SoftwareDecodeTest::TestBody()
 
 void EmulatedFresnelTest::TestBody()
 {
-	const StreamCase &stream = stream_;
+	const StreamReference &stream = stream_;
 	// Read by the driver's seam selection when vaInitialize creates its instance.
 	setenv("V4L2VA_EMULATED_BOARD", "fresnel", 1);
 	LibavDecoderOptions options;
@@ -502,7 +443,7 @@ void EmulatedFresnelTest::TestBody()
 }
 
 [[maybe_unused]] const bool kStreamTestsRegistered = [] {
-	for (const StreamCase &stream : referenceStreams()) {
+	for (const StreamReference &stream : referenceStreams()) {
 		std::string name = testName(stream);
 		testing::RegisterTest(
 			"LibavSoftware", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,

@@ -13,7 +13,6 @@
 
 #include <cctype>
 #include <cstring>
-#include <fstream>
 
 namespace v4l2va::test {
 namespace {
@@ -47,18 +46,12 @@ std::vector<Clip> clips()
 {
 	std::vector<Clip> out;
 	for (const std::string dir : {"", "extra/"}) {
-		std::ifstream in(streamPath(dir + "reference.tsv"));
-		std::string line, last;
-		while (std::getline(in, line)) {
-			std::string file = dir + line.substr(0, line.find('\t'));
-			if (line.empty() || line[0] == '#' || file == last)
-				continue;
-			last = file;
-			const std::string base = file.substr(dir.size());
+		for (const StreamReference &stream : readStreamReferences(dir)) {
+			const std::string base = stream.file.substr(dir.size());
 			if (base.rfind("h264_", 0) == 0)
-				out.push_back({file, AV_CODEC_ID_H264, v4l2emu::libav::rebuildH264});
+				out.push_back({stream.file, AV_CODEC_ID_H264, v4l2emu::libav::rebuildH264});
 			else if (base.rfind("hevc_", 0) == 0)
-				out.push_back({file, AV_CODEC_ID_HEVC, v4l2emu::libav::rebuildHevc});
+				out.push_back({stream.file, AV_CODEC_ID_HEVC, v4l2emu::libav::rebuildHevc});
 		}
 	}
 	return out;

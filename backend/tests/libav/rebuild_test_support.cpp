@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 extern "C" {
-#include <libavutil/md5.h>
 #include <libavutil/mem.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -18,7 +17,6 @@ extern "C" {
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <utility>
 
 #ifndef V4L2VA_STREAM_DIR
@@ -32,52 +30,12 @@ namespace v4l2va::test {
 
 using v4l2emu::libav::ParamSetCache;
 
-std::string streamPath(const std::string &file)
-{
-	return std::string(V4L2VA_STREAM_DIR) + "/" + file;
-}
-
-/// The directory part of a clip name ("extra/x.mp4" -> "extra/"), where its reference.tsv is.
-std::string dirOf(const std::string &file)
-{
-	size_t slash = file.rfind('/');
-	return slash == std::string::npos ? "" : file.substr(0, slash + 1);
-}
-
-/// reference.tsv: stream, frame, pts, width, height, nv12_md5 (make_streams.sh).
-std::vector<ReferenceFrame> referenceOf(const std::string &file)
-{
-	const std::string dir = dirOf(file);
-	std::ifstream in(streamPath(dir + "reference.tsv"));
-	std::vector<ReferenceFrame> frames;
-	std::string line;
-	while (std::getline(in, line)) {
-		std::istringstream fields(line);
-		std::string name, frame, pts;
-		ReferenceFrame ref;
-		if (line.empty() || line[0] == '#' || !std::getline(fields, name, '\t') ||
-		    dir + name != file || !std::getline(fields, frame, '\t') ||
-		    !std::getline(fields, pts, '\t') || !(fields >> ref.width >> ref.height >> ref.md5))
-			continue;
-		frames.push_back(ref);
-	}
-	return frames;
-}
-
 namespace {
-
-std::string hexOf(const uint8_t digest[16])
-{
-	char hex[33];
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	return hex;
-}
 
 /// MD5 of the frame's top-left width x height as packed NV12 (the reference's packing). Other
 /// formats (10-bit) are converted by libswscale as the ffmpeg CLI's `-pix_fmt nv12` does it
 /// (its default scaler flags, bicubic; no scaling, so only the depth reduction and its dither).
-std::string nv12Md5(const AVFrame *f, int width, int height)
+std::string frameMd5(const AVFrame *f, int width, int height)
 {
 	const int cw = (width + 1) / 2, ch = (height + 1) / 2;
 	std::vector<uint8_t> y(static_cast<size_t>(width) * height), uv(static_cast<size_t>(2 * cw) * ch);
@@ -100,16 +58,8 @@ std::string nv12Md5(const AVFrame *f, int width, int height)
 		sws_scale(sws, f->data, f->linesize, 0, height, dst, dstStride);
 		sws_freeContext(sws);
 	}
-	AVMD5 *md5 = av_md5_alloc();
-	av_md5_init(md5);
-	av_md5_update(md5, y.data(), y.size());
-	av_md5_update(md5, uv.data(), uv.size());
-	uint8_t digest[16];
-	av_md5_final(md5, digest);
-	av_free(md5);
-	return hexOf(digest);
+	return nv12Md5(y.data(), width, uv.data(), 2 * cw, width, height);
 }
-
 
 int countingGetBuffer(AVCodecContext *c, AVFrame *frame, int flags)
 {
@@ -176,7 +126,7 @@ SoftwareDecode decodePackets(AVCodecID codecId, const std::vector<std::vector<ui
 		if (f->width < w || f->height < h)
 			out.md5s.push_back("(smaller than the reference)");
 		else
-			out.md5s.push_back(nv12Md5(f, w, h));
+			out.md5s.push_back(frameMd5(f, w, h));
 		av_frame_free(&f);
 	}
 	av_frame_free(&frame);

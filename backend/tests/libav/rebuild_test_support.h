@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Shared by the rebuild tests: reference.tsv, the jobs of a clip (captured once per process),
-// rebuilding them into packets, and decoding packets with FFmpeg's software decoders into
-// reference-comparable MD5s.
+// Shared by the rebuild tests (reference.tsv is read by stream_reference.h): the jobs of a clip
+// (captured once per process), rebuilding them into packets, and decoding packets with FFmpeg's
+// software decoders into reference-comparable MD5s.
 
 #include "job_capture.h"
+#include "stream_reference.h"
 
 #include "engine/libav/h26x_rebuild.h"
 
@@ -19,18 +20,6 @@ extern "C" {
 #include <vector>
 
 namespace v4l2va::test {
-
-struct ReferenceFrame {
-	int width = 0, height = 0;
-	std::string md5;
-};
-
-/// corpus/streams/<file>; file may be "extra/<name>".
-std::string streamPath(const std::string &file);
-/// The directory part of a clip name ("extra/x.mp4" -> "extra/"), where its reference.tsv is.
-std::string dirOf(const std::string &file);
-/// The clip's frames in reference.tsv (display order).
-std::vector<ReferenceFrame> referenceOf(const std::string &file);
 
 struct SoftwareDecode {
 	std::vector<std::string> md5s;		///< display order (by packet pts)
