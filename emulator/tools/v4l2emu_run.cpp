@@ -8,7 +8,9 @@
 //   V4L2EMU_*            the board and its options (Board::optionsFromEnvironment)
 // The sanitizer runtime goes first when the preload was built with ASan/TSan (or --asan): a
 // sanitized library inside an unsanitized program needs its runtime loaded before anything
-// else (shared/spec/toolchain.md 5.7).
+// else (shared/spec/toolchain.md 5.7); not into a program that has it linked in.
+#include "sanitizer_runtime.h"
+
 #include <v4l2emu/board.h>
 #include <v4l2emu/fault_plan.h>
 
@@ -210,13 +212,18 @@ Settings parse(int argc, char **argv)
 	return s;
 }
 
-std::string preloadList(const Settings &s)
+/// `program` is what will be exec'd, or nullptr (--print-env alone).
+std::string preloadList(const Settings &s, const char *program)
 {
 	std::string runtime = V4L2EMU_SANITIZER_RUNTIME;
 	if (runtime.empty() && s.asan)
 		runtime = V4L2EMU_ASAN_RUNTIME;
 	if (s.asan && runtime.empty())
 		usageError("--asan: this build does not know where the ASan runtime is");
+	// A program with the runtime linked in (clang's sanitized executables) already has it
+	// first; a second copy aborts it (sanitizer_runtime.h).
+	if (!runtime.empty() && program && v4l2emu::tools::definesSanitizerRuntime(v4l2emu::tools::resolveProgram(program)))
+		runtime.clear();
 	std::string list;
 	if (!runtime.empty())
 		list = runtime + ":";
@@ -247,7 +254,7 @@ int main(int argc, char **argv)
 	s.env.emplace_back("V4L2EMU_BOARD", s.board);
 	s.env.emplace_back("LIBVA_DRIVER_NAME", "v4l2_request");
 	s.env.emplace_back("LIBVA_DRIVERS_PATH", s.driverDir);
-	s.env.emplace_back("LD_PRELOAD", preloadList(s));
+	s.env.emplace_back("LD_PRELOAD", preloadList(s, s.programIndex >= 0 ? argv[s.programIndex] : nullptr));
 	if (s.printEnv) {
 		for (const auto &[name, value] : s.env)
 			printf("%s=%s\n", name.c_str(), value.c_str());
