@@ -257,6 +257,9 @@ std::vector<std::string> badDiagnostics(const Json &summary)
 		if (kBad.count(d["kind"].str()))
 			out.push_back(d["kind"].str() + " on " + d["device"].str() + " job " +
 				      std::to_string(d["job"].u64()) + ": " + d["message"].str());
+	// The board keeps the first 4096; what came after is of unknown kind, so it counts.
+	if (uint64_t dropped = summary["diagnosticsDropped"].u64())
+		out.push_back(std::to_string(dropped) + " further diagnostics not kept by the board");
 	return out;
 }
 

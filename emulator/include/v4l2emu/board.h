@@ -126,8 +126,11 @@ public:
 	/// Makes a device disappear now (see fault_plan.h, unplug).
 	int unplug(std::string_view device);
 
-	/// Diagnostics recorded so far (reference checks, missing controls, faults, ...).
+	/// Diagnostics recorded so far (reference checks, missing controls, faults, ...): the
+	/// first 4096 since the board was made or last cleared.
 	std::vector<Diagnostic> diagnostics() const;
+	/// How many were recorded after those and not kept.
+	uint64_t diagnosticsDropped() const;
 	void clearDiagnostics();
 
 	BoardStats stats() const;

@@ -21,6 +21,10 @@ namespace {
 constexpr uint32_t kVideoMajor = 81;	// VIDEO_MAJOR
 constexpr uint32_t kMediaMajor = 236;	// dynamically allocated on real systems
 constexpr size_t kFrameLogSize = 4096;
+// A driver that gets something wrong on every frame (a missing control, a stale reference)
+// adds a diagnostic per job; in a long preload session that grew without bound. The first
+// ones are kept (the earliest is usually the cause) and the rest counted.
+constexpr size_t kDiagnosticLogSize = 4096;
 
 struct DeviceSpec {
 	const char *name;
@@ -295,7 +299,10 @@ void BoardImpl::waitEvent(uint64_t seen, std::chrono::steady_clock::time_point d
 void BoardImpl::addDiagnostic(Diagnostic d)
 {
 	std::lock_guard<std::mutex> lk(diagLock_);
-	diagnostics_.push_back(std::move(d));
+	if (diagnostics_.size() < kDiagnosticLogSize)
+		diagnostics_.push_back(std::move(d));
+	else
+		diagnosticsDropped_++;
 }
 
 std::vector<Diagnostic> BoardImpl::diagnostics() const
@@ -304,10 +311,17 @@ std::vector<Diagnostic> BoardImpl::diagnostics() const
 	return diagnostics_;
 }
 
+uint64_t BoardImpl::diagnosticsDropped() const
+{
+	std::lock_guard<std::mutex> lk(diagLock_);
+	return diagnosticsDropped_;
+}
+
 void BoardImpl::clearDiagnostics()
 {
 	std::lock_guard<std::mutex> lk(diagLock_);
 	diagnostics_.clear();
+	diagnosticsDropped_ = 0;
 }
 
 void BoardImpl::setFaults(const FaultPlan &plan)
@@ -510,6 +524,7 @@ int Board::unplug(std::string_view device)
 }
 
 std::vector<Diagnostic> Board::diagnostics() const { return impl_->diagnostics(); }
+uint64_t Board::diagnosticsDropped() const { return impl_->diagnosticsDropped(); }
 void Board::clearDiagnostics() { impl_->clearDiagnostics(); }
 std::vector<DecodedFrame> Board::decodedFrames() const { return impl_->decodedFrames(); }
 

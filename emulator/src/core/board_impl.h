@@ -117,6 +117,7 @@ public:
 
 	void addDiagnostic(Diagnostic d);
 	std::vector<Diagnostic> diagnostics() const;
+	uint64_t diagnosticsDropped() const;
 	void clearDiagnostics();
 
 	void setFaults(const FaultPlan &plan);
@@ -163,7 +164,8 @@ private:
 	std::atomic<uint64_t> eventSeq_{0};
 
 	mutable std::mutex diagLock_;
-	std::vector<Diagnostic> diagnostics_;
+	std::vector<Diagnostic> diagnostics_;	///< the first kDiagnosticLogSize of them
+	uint64_t diagnosticsDropped_ = 0;	///< the ones after those
 
 	mutable std::mutex frameLock_;
 	std::vector<DecodedFrame> frames_;

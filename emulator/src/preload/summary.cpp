@@ -129,7 +129,8 @@ std::string summaryJson(const Board &board)
 		appendEscaped(j, d.message);
 		j += "}";
 	}
-	j += "\n  ],\n  \"unsupported\": [";
+	j += "\n  ],\n  \"diagnosticsDropped\": " + std::to_string(board.diagnosticsDropped());
+	j += ",\n  \"unsupported\": [";
 	std::vector<UnsupportedRecord> calls = unsupportedCalls();
 	for (size_t i = 0; i < calls.size(); i++) {
 		j += i ? ",\n    {" : "\n    {";

@@ -27,6 +27,34 @@ TEST_F(Faults, NthIoctlFailsWithErrnoAndChangesNothing)
 	EXPECT_EQ(countDiagnostics(DiagnosticKind::Fault), 1u);
 }
 
+TEST_F(Faults, DiagnosticsKeepTheFirstFewThousandAndCountTheRest)
+{
+	// A fault on every QUERYCAP: one diagnostic per call, as a driver wrong on every frame
+	// makes one per job.
+	FaultPlan plan;
+	plan.ioctls.push_back({"rkvdec", VIDIOC_QUERYCAP, 1, 0, EIO});
+	board().setFaults(plan);
+	int fd = openVideo("rkvdec");
+	ASSERT_GE(fd, 0);
+	constexpr int kCalls = 5000;
+	for (int i = 0; i < kCalls; i++) {
+		struct v4l2_capability cap {};
+		ASSERT_EQ(xioctl(fd, VIDIOC_QUERYCAP, &cap), -EIO) << i;
+	}
+	std::vector<Diagnostic> d = board().diagnostics();
+	ASSERT_EQ(d.size(), 4096u);
+	EXPECT_EQ(board().diagnosticsDropped(), static_cast<uint64_t>(kCalls) - 4096);
+	EXPECT_NE(d.front().message.find("on call 1 of"), std::string::npos) << d.front().message;
+	EXPECT_NE(d.back().message.find("on call 4096 of"), std::string::npos) << d.back().message;
+	board().clearDiagnostics();
+	EXPECT_TRUE(board().diagnostics().empty());
+	EXPECT_EQ(board().diagnosticsDropped(), 0u);
+	struct v4l2_capability cap {};
+	ASSERT_EQ(xioctl(fd, VIDIOC_QUERYCAP, &cap), -EIO);
+	EXPECT_EQ(board().diagnostics().size(), 1u) << "recorded again after a clear";
+	EXPECT_EQ(closeFd(fd), 0);
+}
+
 TEST_F(Faults, DecodeErrorMarksBothBuffersError)
 {
 	Session s;

@@ -118,6 +118,8 @@ std::string diagnosticsText(v4l2emu::Board &board)
 	for (const v4l2emu::Diagnostic &d : board.diagnostics())
 		out += std::string(v4l2emu::toString(d.kind)) + " [" + d.device + " job " +
 		       std::to_string(d.job) + "]: " + d.message + "\n";
+	if (uint64_t dropped = board.diagnosticsDropped())
+		out += std::to_string(dropped) + " further diagnostics not kept\n";
 	return out;
 }
 
