@@ -98,6 +98,7 @@ void FfmpegTest::TestBody()
 			      << u["call"].str();
 	EXPECT_EQ(summary["openFds"].u64(), 0u) << "board fds still open at exit";
 	EXPECT_EQ(summary["liveMappings"].u64(), 0u) << "board buffers still mapped at exit";
+	EXPECT_TRUE(summary.has("diagnosticsDropped")) << "the summary says how many it left out";
 
 	std::string data;
 	ASSERT_TRUE(readFile(output, &data)) << "no output file";
