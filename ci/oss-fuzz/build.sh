@@ -13,6 +13,9 @@
 # Runs outside OSS-Fuzz too (for checking this script): set CC, CXX, CFLAGS, CXXFLAGS,
 # LIB_FUZZING_ENGINE, SRC, WORK and OUT, e.g. CFLAGS="-fsanitize=address,fuzzer-no-link"
 # LIB_FUZZING_ENGINE=-fsanitize=fuzzer.
+# Here too, not only in the #! line: `bash build.sh` (as when checking it) ignores that line, and
+# a failed configure or build then went on to package nothing and exit 0.
+set -euo pipefail
 src=${SRC}/v4l2-request-va
 [ -f "$src/CMakeLists.txt" ] || src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${WORK}/v4l2va-build
