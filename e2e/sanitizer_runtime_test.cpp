@@ -3,22 +3,20 @@
 // preload the shared runtime: sanitizer_runtime.h), on the preload probe this build made and on
 // files that are not such programs.
 #include "sanitizer_runtime.h"
+#include "support/e2e.h"
 
 #include <gtest/gtest.h>
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <string>
-#include <vector>
 
 #ifndef V4L2EMU_E2E_PROBE
 #error "V4L2EMU_E2E_PROBE must name the preload probe"
 #endif
 
+namespace v4l2emu::e2e {
 namespace {
 
 using v4l2emu::tools::definesSanitizerRuntime;
@@ -35,34 +33,12 @@ constexpr bool kRuntimeLinkedIn = false;
 constexpr bool kRuntimeLinkedIn = false;
 #endif
 
-class ScratchDir {
-public:
-	ScratchDir()
-	{
-		char tmpl[] = "/tmp/v4l2emu-runtime-test-XXXXXX";
-		path_ = mkdtemp(tmpl) ? tmpl : "";
-	}
-	~ScratchDir()
-	{
-		if (!path_.empty())
-			std::system(("rm -rf '" + path_ + "'").c_str());
-	}
-	std::string write(const std::string &name, const std::vector<char> &bytes) const
-	{
-		std::string file = path_ + "/" + name;
-		std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-		return file;
-	}
-	const std::string &path() const { return path_; }
-
-private:
-	std::string path_;
-};
-
-std::vector<char> readAll(const std::string &path)
+/// Writes bytes to a file of the scratch directory and returns its path.
+std::string writeScratch(const ScratchDir &dir, const std::string &name, const std::string &bytes)
 {
-	std::ifstream in(path, std::ios::binary);
-	return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+	std::string file = dir.file(name);
+	std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+	return file;
 }
 
 TEST(SanitizerRuntime, TheProbeCarriesOneExactlyWhenThisCompilerLinksItIn)
@@ -72,21 +48,22 @@ TEST(SanitizerRuntime, TheProbeCarriesOneExactlyWhenThisCompilerLinksItIn)
 
 TEST(SanitizerRuntime, OtherFilesDoNot)
 {
-	ScratchDir dir;
+	ScratchDir dir("runtime");
 	ASSERT_FALSE(dir.path().empty());
-	std::vector<char> probe = readAll(V4L2EMU_E2E_PROBE);
+	std::string probe;
+	ASSERT_TRUE(readFile(V4L2EMU_E2E_PROBE, &probe));
 	ASSERT_GT(probe.size(), 4096u);
-	EXPECT_FALSE(definesSanitizerRuntime(dir.write("script", {'#', '!', '/', 'b', 'i', 'n', '/', 's', 'h', '\n'})));
-	EXPECT_FALSE(definesSanitizerRuntime(dir.write("empty", {})));
+	EXPECT_FALSE(definesSanitizerRuntime(writeScratch(dir, "script", "#!/bin/sh\n")));
+	EXPECT_FALSE(definesSanitizerRuntime(writeScratch(dir, "empty", "")));
 	// An ELF header whose section table lies past the end of the file.
-	EXPECT_FALSE(definesSanitizerRuntime(dir.write("truncated", {probe.begin(), probe.begin() + 4096})));
+	EXPECT_FALSE(definesSanitizerRuntime(writeScratch(dir, "truncated", probe.substr(0, 4096))));
 	// A section table pointing anywhere.
-	std::vector<char> scrambled = probe;
+	std::string scrambled = probe;
 	for (size_t i = 0x28; i < 0x30; i++)	// e_shoff
 		scrambled[i] = static_cast<char>(0xff);
-	EXPECT_FALSE(definesSanitizerRuntime(dir.write("scrambled", scrambled)));
+	EXPECT_FALSE(definesSanitizerRuntime(writeScratch(dir, "scrambled", scrambled)));
 	EXPECT_FALSE(definesSanitizerRuntime(dir.path()));
-	EXPECT_FALSE(definesSanitizerRuntime(dir.path() + "/missing"));
+	EXPECT_FALSE(definesSanitizerRuntime(dir.file("missing")));
 	EXPECT_FALSE(definesSanitizerRuntime(""));
 }
 
@@ -102,3 +79,4 @@ TEST(SanitizerRuntime, ProgramsResolveAsExecvpFindsThem)
 }
 
 } // namespace
+} // namespace v4l2emu::e2e

@@ -32,8 +32,9 @@ namespace {
 /// emptying and resizing a kept one two at most. Emptied memory has no pages (it reads as
 /// zeros, as a new vb2 buffer does: DMAC:vb2_dc_alloc gets it from dma_alloc_attrs, which
 /// returns zeroed memory, VMEM:vb2_vmalloc_alloc from vmalloc_user; and it costs no memory),
-/// so only fds and address space are kept, and few of them. An allocation takes the smallest kept mapping that fits and sizes the file
-/// to exactly what it asked for (a dma-buf's size is what userspace sees).
+/// so only fds and address space are kept, and few of them. An allocation takes the smallest
+/// kept mapping that fits and sizes the file to exactly what it asked for (a dma-buf's size is
+/// what userspace sees).
 class RecycledMemory {
 public:
 	struct Entry {
